@@ -46,7 +46,8 @@ export function readEnvNetwork(env: NodeJS.ProcessEnv = process.env): EnvNetwork
   const key = env.PRIVATE_KEY?.trim() || undefined;
   const id = env.CHAIN_ID?.trim() || undefined;
   if (url === undefined && key === undefined) {
-    if (id !== undefined) throw new EnvConfigError("CHAIN_ID is set but RPC_URL and PRIVATE_KEY are not (see .env.example)");
+    if (id !== undefined)
+      throw new EnvConfigError("CHAIN_ID is set but RPC_URL and PRIVATE_KEY are not (see .env.example)");
     return undefined;
   }
   if (url === undefined) throw new EnvConfigError("PRIVATE_KEY is set but RPC_URL is missing (see .env.example)");

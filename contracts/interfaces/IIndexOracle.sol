@@ -62,7 +62,7 @@ interface IIndexOracle {
         uint32 minIntervalSec;
     }
 
-    /// @notice Configuration of a feed, packed in one storage slot.
+    /// @notice Configuration of a feed.
     /// @param exists True once the feed is created.
     /// @param quorum Minimum number of distinct authorized reporters per round.
     /// @param reporterCount Number of authorized reporters.
@@ -92,11 +92,13 @@ interface IIndexOracle {
     /// @notice Mutable per-feed state, packed in one storage slot.
     /// @param roundCount Number of rounds ever accepted; the latest round id.
     /// @param pendingObservedAt Observation time of the held round, 0 if none.
-    /// @param pendingPriceX18 Median of the held round.
+    /// @param pendingPriceX18 Median of the held round (0 if none).
+    /// @param prewarmedSlots History slots written with a placeholder by `prewarmHistory`.
     struct FeedState {
         uint40 roundCount;
         uint32 pendingObservedAt;
         uint88 pendingPriceX18;
+        uint16 prewarmedSlots;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -246,6 +248,12 @@ interface IIndexOracle {
     /// @param confirmingObservedAt The confirming round's observation time.
     event JumpConfirmed(bytes32 indexed feedId, uint256 heldObservedAt, uint256 confirmingObservedAt);
 
+    /// @notice Emitted when history slots are pre-written.
+    /// @param feedId The feed.
+    /// @param fromSlot First slot written.
+    /// @param toSlot One past the last slot written.
+    event HistoryPrewarmed(bytes32 indexed feedId, uint256 fromSlot, uint256 toSlot);
+
     /// @notice Emitted when a held round is dropped: refuted by a later round near the last
     /// accepted price, replaced by another jump, or cleared by a methodology change.
     /// @param feedId The feed.
@@ -301,6 +309,13 @@ interface IIndexOracle {
     /// @param feedId The feed.
     /// @param reports At least `quorum` signed reports, at most one per reporter.
     function submit(bytes32 feedId, SignedReport[] calldata reports) external;
+
+    /// @notice Pre-writes up to `slotCount` unused history slots of a feed (anyone may pay for it),
+    /// so later rounds store into a warm slot (about 17,000 gas cheaper per round until the ring
+    /// has wrapped once, after which every slot is warm anyway). No effect on prices.
+    /// @param feedId The feed.
+    /// @param slotCount Slots to pre-write, beyond those already written; capped at HISTORY_CAPACITY.
+    function prewarmHistory(bytes32 feedId, uint256 slotCount) external;
 
     // ---------------------------------------------------------------------------------------
     // Views

@@ -15,7 +15,11 @@ library BpsMath {
     /// @param value The value compared with it.
     /// @param limitBps The allowed deviation in basis points of `referenceValue`.
     /// @return exceeded True when the deviation is strictly larger than the limit.
-    function deviationExceeds(uint256 referenceValue, uint256 value, uint256 limitBps) internal pure returns (bool exceeded) {
+    function deviationExceeds(
+        uint256 referenceValue,
+        uint256 value,
+        uint256 limitBps
+    ) internal pure returns (bool exceeded) {
         uint256 diff = value > referenceValue ? value - referenceValue : referenceValue - value;
         return diff * BPS > limitBps * referenceValue;
     }

@@ -38,9 +38,7 @@ library ObservationHistory {
         uint120 cumulative = 0;
         if (previousCount > 0) {
             cumulative =
-                previous.cumulativeX18 +
-                uint120(previous.priceX18) *
-                uint120(observedAt - previous.observedAt);
+                previous.cumulativeX18 + uint120(previous.priceX18) * uint120(observedAt - previous.observedAt);
         }
         next = IIndexOracle.Observation({
             observedAt: observedAt,
@@ -49,6 +47,19 @@ library ObservationHistory {
             cumulativeX18: cumulative
         });
         ring.slots[previousCount % capacity] = next;
+    }
+
+    /// @notice Writes a placeholder into an unused slot so the first real write to it costs a
+    /// non-zero-to-non-zero store instead of a zero-to-non-zero one.
+    /// @dev The caller guarantees the slot holds no retained round; reads never reach slots at or
+    /// beyond the round count, so the placeholder is never read as a price.
+    function prewarm(Ring storage ring, uint256 slot) internal {
+        ring.slots[slot] = IIndexOracle.Observation({
+            observedAt: 0,
+            priceX18: 0,
+            methodologyVersion: 0,
+            cumulativeX18: 1
+        });
     }
 
     /// @notice The observation of round `roundId` (1-based); the caller checks it is retained.

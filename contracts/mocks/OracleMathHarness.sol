@@ -49,7 +49,8 @@ contract OracleMathHarness {
         (uint256 fromId, IIndexOracle.Observation memory atFrom) = _ring.lastAtOrBefore(capacity, count, fromTime);
         (uint256 toId, IIndexOracle.Observation memory atTo) = _ring.lastAtOrBefore(capacity, count, toTime);
         require(fromId != 0 && toId != 0, "outside history");
-        uint256 area = ObservationHistory.cumulativeAt(atTo, toTime) - ObservationHistory.cumulativeAt(atFrom, fromTime);
+        uint256 area =
+            ObservationHistory.cumulativeAt(atTo, toTime) - ObservationHistory.cumulativeAt(atFrom, fromTime);
         return area / (toTime - fromTime);
     }
 }

@@ -45,7 +45,13 @@ contract IndexFeedAggregator is IAggregatorV3 {
         uint80 roundId
     ) external view returns (uint80, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound) {
         IIndexOracle.Observation memory observation = oracle.observationAt(feedId, roundId);
-        return (roundId, int256(uint256(observation.priceX18)), observation.observedAt, observation.observedAt, roundId);
+        return (
+            roundId,
+            int256(uint256(observation.priceX18)),
+            observation.observedAt,
+            observation.observedAt,
+            roundId
+        );
     }
 
     /// @inheritdoc IAggregatorV3

@@ -31,10 +31,9 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
     bytes32 public constant ORACLE_ADMIN_ROLE = keccak256("ORACLE_ADMIN_ROLE");
 
     /// @notice EIP-712 type hash of `Report`.
-    bytes32 public constant REPORT_TYPEHASH =
-        keccak256(
-            "Report(bytes32 feedId,uint256 priceX18,uint64 observedAt,uint16 methodologyVersion,bytes32 sourceHash)"
-        );
+    bytes32 public constant REPORT_TYPEHASH = keccak256(
+        "Report(bytes32 feedId,uint256 priceX18,uint64 observedAt,uint16 methodologyVersion,bytes32 sourceHash)"
+    );
 
     /// @notice Rounds retained per feed. With MIN_INTERVAL_SEC_FLOOR between rounds the history
     /// covers at least 4,096 x 15 min = 42.7 days; at one round per hour, 170 days.
@@ -68,8 +67,25 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
         uint256 signerBitmap;
     }
 
-    mapping(bytes32 feedId => FeedConfig) internal _configs;
-    mapping(bytes32 feedId => FeedState) internal _states;
+    /// @dev Everything `submit` reads and writes about a feed except the held price, in one slot
+    /// (8+8+8+16+32+16+32+32+40+32+16 = 240 bits), so a round costs one cold read and one write.
+    struct FeedRecord {
+        bool exists;
+        uint8 quorum;
+        uint8 reporterCount;
+        uint16 methodologyVersion;
+        uint32 maxAgeSec;
+        uint16 jumpGuardBps;
+        uint32 confirmDelaySec;
+        uint32 minIntervalSec;
+        uint40 roundCount;
+        uint32 pendingObservedAt;
+        uint16 prewarmedSlots;
+    }
+
+    mapping(bytes32 feedId => FeedRecord) internal _feeds;
+    /// @dev Median of the held round; meaningful only while `pendingObservedAt` is not 0.
+    mapping(bytes32 feedId => uint88) internal _pendingPrices;
     mapping(bytes32 feedId => ObservationHistory.Ring) internal _histories;
     /// @dev Reporter slot (1-based position in `_reporterLists`), 0 when not a reporter.
     mapping(bytes32 feedId => mapping(address reporter => uint256 slot)) internal _reporterSlots;
@@ -100,20 +116,20 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
         uint8 quorum
     ) external onlyRole(ORACLE_ADMIN_ROLE) {
         if (feedId == bytes32(0)) revert FeedIdIsZero();
-        if (_configs[feedId].exists) revert FeedAlreadyExists(feedId);
+        FeedRecord storage feed = _feeds[feedId];
+        if (feed.exists) revert FeedAlreadyExists(feedId);
         if (methodologyVersion == 0) revert FeedParamOutOfBounds("methodologyVersion", 0, 1, type(uint16).max);
         _feedIds.push(feedId);
-        _configs[feedId].exists = true;
-        _configs[feedId].methodologyVersion = methodologyVersion;
+        feed.exists = true;
+        feed.methodologyVersion = methodologyVersion;
         emit FeedCreated(feedId, methodologyVersion);
-        _setFeedParams(feedId, params);
-        _setReporters(feedId, reporters, quorum);
+        _setFeedParams(feedId, feed, params);
+        _setReporters(feedId, feed, reporters, quorum);
     }
 
     /// @inheritdoc IIndexOracle
     function setFeedParams(bytes32 feedId, FeedParams calldata params) external onlyRole(ORACLE_ADMIN_ROLE) {
-        _requireFeed(feedId);
-        _setFeedParams(feedId, params);
+        _setFeedParams(feedId, _requireFeed(feedId), params);
     }
 
     /// @inheritdoc IIndexOracle
@@ -122,19 +138,17 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
         address[] calldata reporters,
         uint8 quorum
     ) external onlyRole(ORACLE_ADMIN_ROLE) {
-        _requireFeed(feedId);
-        _setReporters(feedId, reporters, quorum);
+        _setReporters(feedId, _requireFeed(feedId), reporters, quorum);
     }
 
     /// @inheritdoc IIndexOracle
     function setMethodologyVersion(bytes32 feedId, uint16 methodologyVersion) external onlyRole(ORACLE_ADMIN_ROLE) {
-        FeedConfig storage config = _requireFeed(feedId);
-        uint16 current = config.methodologyVersion;
+        FeedRecord storage feed = _requireFeed(feedId);
+        uint16 current = feed.methodologyVersion;
         if (methodologyVersion <= current) revert MethodologyVersionNotIncreasing(methodologyVersion, current);
-        config.methodologyVersion = methodologyVersion;
+        feed.methodologyVersion = methodologyVersion;
         emit MethodologyVersionSet(feedId, methodologyVersion);
-        FeedState storage state = _states[feedId];
-        if (state.pendingObservedAt != 0) _dropHeldRound(feedId, state);
+        if (feed.pendingObservedAt != 0) _dropHeldRound(feedId, feed);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -143,29 +157,47 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
 
     /// @inheritdoc IIndexOracle
     function submit(bytes32 feedId, SignedReport[] calldata reports) external {
-        FeedConfig memory config = _configs[feedId];
-        if (!config.exists) revert UnknownFeed(feedId);
+        FeedRecord memory feed = _feeds[feedId];
+        if (!feed.exists) revert UnknownFeed(feedId);
         uint256 count = reports.length;
-        if (count < config.quorum) revert QuorumNotMet(feedId, count, config.quorum);
-        if (count > config.reporterCount) revert TooManyReports(feedId, count, config.reporterCount);
+        if (count < feed.quorum) revert QuorumNotMet(feedId, count, feed.quorum);
+        if (count > feed.reporterCount) revert TooManyReports(feedId, count, feed.reporterCount);
 
-        FeedState memory state = _states[feedId];
-        uint256 roundCount = state.roundCount;
         Observation memory last;
-        if (roundCount > 0) last = _histories[feedId].at(HISTORY_CAPACITY, roundCount);
+        if (feed.roundCount > 0) last = _histories[feedId].at(HISTORY_CAPACITY, feed.roundCount);
         uint256 observedAt = reports[0].report.observedAt;
-        _checkRoundTime(feedId, config.params, state, last, observedAt);
+        _checkRoundTime(feedId, feed, last, observedAt);
 
-        (uint256 medianX18, uint256 signerBitmap) = _verifyReports(feedId, config, reports, observedAt);
+        (uint256 medianX18, uint256 signerBitmap) = _verifyReports(
+            feedId,
+            feed.methodologyVersion,
+            reports,
+            observedAt
+        );
         // Round times fit 32 bits: _checkRoundTime bounds them by block.timestamp.
         // Prices fit 88 bits: every report is at most MAX_PRICE_X18 < 2^88, so is their median.
         Round memory round = Round({
             observedAt: uint32(observedAt),
             priceX18: uint88(medianX18),
-            methodologyVersion: config.methodologyVersion,
+            methodologyVersion: feed.methodologyVersion,
             signerBitmap: signerBitmap
         });
-        _applyRound(feedId, config.params, state, last, round);
+        _applyRound(feedId, feed, last, round);
+    }
+
+    /// @inheritdoc IIndexOracle
+    function prewarmHistory(bytes32 feedId, uint256 slotCount) external {
+        FeedRecord storage feed = _requireFeed(feedId);
+        uint256 from = feed.prewarmedSlots;
+        if (feed.roundCount > from) from = feed.roundCount;
+        uint256 to = from + slotCount;
+        if (to > HISTORY_CAPACITY) to = HISTORY_CAPACITY;
+        if (from >= to) return;
+        ObservationHistory.Ring storage ring = _histories[feedId];
+        for (uint256 slot = from; slot < to; ++slot) ring.prewarm(slot);
+        // to <= HISTORY_CAPACITY = 4096 fits 16 bits.
+        feed.prewarmedSlots = uint16(to);
+        emit HistoryPrewarmed(feedId, from, to);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -174,7 +206,7 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
 
     /// @inheritdoc IIndexOracle
     function latestPrice(bytes32 feedId) external view returns (uint256 priceX18, uint256 observedAt) {
-        (Observation memory latest, uint256 maxAgeSec) = _latest(feedId);
+        (Observation memory latest, uint256 maxAgeSec, ) = _latest(feedId);
         if (block.timestamp - latest.observedAt > maxAgeSec) revert FeedStale(feedId, latest.observedAt, maxAgeSec);
         return (latest.priceX18, latest.observedAt);
     }
@@ -183,20 +215,18 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
     function peekLatest(
         bytes32 feedId
     ) external view returns (uint256 priceX18, uint256 observedAt, uint256 roundId, bool isStale) {
-        (Observation memory latest, uint256 maxAgeSec) = _latest(feedId);
-        return (
-            latest.priceX18,
-            latest.observedAt,
-            _states[feedId].roundCount,
-            block.timestamp - latest.observedAt > maxAgeSec
-        );
+        (Observation memory latest, uint256 maxAgeSec, uint256 roundCount) = _latest(feedId);
+        return (latest.priceX18, latest.observedAt, roundCount, block.timestamp - latest.observedAt > maxAgeSec);
     }
 
     /// @inheritdoc IIndexOracle
     function observationAt(bytes32 feedId, uint256 roundId) external view returns (Observation memory) {
-        _requireFeed(feedId);
-        uint256 roundCount = _states[feedId].roundCount;
-        if (roundId == 0 || roundId > roundCount || roundId < ObservationHistory.oldestRoundId(HISTORY_CAPACITY, roundCount)) {
+        uint256 roundCount = _requireFeed(feedId).roundCount;
+        if (
+            roundId == 0 ||
+            roundId > roundCount ||
+            roundId < ObservationHistory.oldestRoundId(HISTORY_CAPACITY, roundCount)
+        ) {
             revert RoundNotInHistory(feedId, roundId);
         }
         return _histories[feedId].at(HISTORY_CAPACITY, roundId);
@@ -218,12 +248,32 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
 
     /// @inheritdoc IIndexOracle
     function feedConfig(bytes32 feedId) external view returns (FeedConfig memory) {
-        return _configs[feedId];
+        FeedRecord memory feed = _feeds[feedId];
+        return
+            FeedConfig({
+                exists: feed.exists,
+                quorum: feed.quorum,
+                reporterCount: feed.reporterCount,
+                methodologyVersion: feed.methodologyVersion,
+                params: FeedParams({
+                    maxAgeSec: feed.maxAgeSec,
+                    jumpGuardBps: feed.jumpGuardBps,
+                    confirmDelaySec: feed.confirmDelaySec,
+                    minIntervalSec: feed.minIntervalSec
+                })
+            });
     }
 
     /// @inheritdoc IIndexOracle
     function feedState(bytes32 feedId) external view returns (FeedState memory) {
-        return _states[feedId];
+        FeedRecord memory feed = _feeds[feedId];
+        return
+            FeedState({
+                roundCount: feed.roundCount,
+                pendingObservedAt: feed.pendingObservedAt,
+                pendingPriceX18: feed.pendingObservedAt == 0 ? 0 : _pendingPrices[feedId],
+                prewarmedSlots: feed.prewarmedSlots
+            });
     }
 
     /// @inheritdoc IIndexOracle
@@ -250,22 +300,24 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
     // Internal: admin
     // ---------------------------------------------------------------------------------------
 
-    function _requireFeed(bytes32 feedId) internal view returns (FeedConfig storage config) {
-        config = _configs[feedId];
-        if (!config.exists) revert UnknownFeed(feedId);
+    function _requireFeed(bytes32 feedId) internal view returns (FeedRecord storage feed) {
+        feed = _feeds[feedId];
+        if (!feed.exists) revert UnknownFeed(feedId);
     }
 
-    function _setFeedParams(bytes32 feedId, FeedParams calldata params) internal {
+    function _setFeedParams(bytes32 feedId, FeedRecord storage feed, FeedParams calldata params) internal {
         _checkBounds("maxAgeSec", params.maxAgeSec, MAX_AGE_SEC_FLOOR, MAX_AGE_SEC_CEILING);
         _checkBounds("jumpGuardBps", params.jumpGuardBps, JUMP_GUARD_BPS_FLOOR, JUMP_GUARD_BPS_CEILING);
-        // A held jump must be confirmable before the feed goes stale.
+        // A held jump must be confirmable well before the feed goes stale.
         _checkBounds("confirmDelaySec", params.confirmDelaySec, CONFIRM_DELAY_SEC_FLOOR, params.maxAgeSec / 2);
         // Rounds must be able to come faster than the feed goes stale.
-        uint256 intervalCeiling = params.maxAgeSec / 2 < MIN_INTERVAL_SEC_CEILING
-            ? params.maxAgeSec / 2
-            : MIN_INTERVAL_SEC_CEILING;
+        uint256 intervalCeiling =
+            params.maxAgeSec / 2 < MIN_INTERVAL_SEC_CEILING ? params.maxAgeSec / 2 : MIN_INTERVAL_SEC_CEILING;
         _checkBounds("minIntervalSec", params.minIntervalSec, MIN_INTERVAL_SEC_FLOOR, intervalCeiling);
-        _configs[feedId].params = params;
+        feed.maxAgeSec = params.maxAgeSec;
+        feed.jumpGuardBps = params.jumpGuardBps;
+        feed.confirmDelaySec = params.confirmDelaySec;
+        feed.minIntervalSec = params.minIntervalSec;
         emit FeedParamsSet(
             feedId,
             params.maxAgeSec,
@@ -279,7 +331,12 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
         if (value < min || value > max) revert FeedParamOutOfBounds(name, value, min, max);
     }
 
-    function _setReporters(bytes32 feedId, address[] calldata reporters, uint8 quorum) internal {
+    function _setReporters(
+        bytes32 feedId,
+        FeedRecord storage feed,
+        address[] calldata reporters,
+        uint8 quorum
+    ) internal {
         uint256 count = reporters.length;
         if (count == 0 || count > MAX_REPORTERS) revert ReporterCountOutOfBounds(count, MAX_REPORTERS);
         if (quorum < MIN_QUORUM || quorum > count || uint256(quorum) * 2 <= count) {
@@ -298,10 +355,9 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
             slots[reporter] = i + 1;
             list.push(reporter);
         }
-        FeedConfig storage config = _configs[feedId];
-        config.quorum = quorum;
+        feed.quorum = quorum;
         // count <= MAX_REPORTERS = 31 fits 8 bits.
-        config.reporterCount = uint8(count);
+        feed.reporterCount = uint8(count);
         emit ReportersSet(feedId, reporters, quorum);
     }
 
@@ -312,27 +368,26 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
     /// @dev Checks the round's observation time against the clock and the previous rounds.
     function _checkRoundTime(
         bytes32 feedId,
-        FeedParams memory params,
-        FeedState memory state,
+        FeedRecord memory feed,
         Observation memory last,
         uint256 observedAt
     ) internal view {
         if (observedAt > block.timestamp) revert ReportFromFuture(feedId, observedAt, block.timestamp);
-        uint256 lastRoundAt = state.pendingObservedAt > last.observedAt ? state.pendingObservedAt : last.observedAt;
-        if (state.roundCount > 0) {
+        uint256 lastRoundAt = feed.pendingObservedAt > last.observedAt ? feed.pendingObservedAt : last.observedAt;
+        if (feed.roundCount > 0) {
             if (observedAt == lastRoundAt) revert ReportReplayed(feedId, observedAt);
             if (observedAt < lastRoundAt) revert ReportOutOfOrder(feedId, observedAt, lastRoundAt);
         }
-        if (block.timestamp - observedAt > params.maxAgeSec) revert ReportStale(feedId, observedAt, params.maxAgeSec);
-        if (state.roundCount > 0 && observedAt < lastRoundAt + params.minIntervalSec) {
-            revert RoundTooSoon(feedId, observedAt, lastRoundAt + params.minIntervalSec);
+        if (block.timestamp - observedAt > feed.maxAgeSec) revert ReportStale(feedId, observedAt, feed.maxAgeSec);
+        if (feed.roundCount > 0 && observedAt < lastRoundAt + feed.minIntervalSec) {
+            revert RoundTooSoon(feedId, observedAt, lastRoundAt + feed.minIntervalSec);
         }
     }
 
     /// @dev Checks every report and signature; returns the median price and the signer bitmap.
     function _verifyReports(
         bytes32 feedId,
-        FeedConfig memory config,
+        uint16 methodologyVersion,
         SignedReport[] calldata reports,
         uint256 observedAt
     ) internal view returns (uint256 medianX18, uint256 signerBitmap) {
@@ -341,7 +396,7 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
         mapping(address => uint256) storage slots = _reporterSlots[feedId];
         for (uint256 i = 0; i < count; ++i) {
             address signer;
-            (prices[i], signer) = _checkReport(i, reports[i], feedId, observedAt, config.methodologyVersion);
+            (prices[i], signer) = _checkReport(i, reports[i], feedId, observedAt, methodologyVersion);
             uint256 slot = slots[signer];
             if (slot == 0) revert SignerNotAuthorized(feedId, signer);
             uint256 bit = 1 << slot;
@@ -402,28 +457,25 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
     }
 
     /// @dev Accepts the round, holds it as a jump, or confirms the held jump with it.
-    function _applyRound(
-        bytes32 feedId,
-        FeedParams memory params,
-        FeedState memory state,
-        Observation memory last,
-        Round memory round
-    ) internal {
-        if (state.roundCount == 0 || !BpsMath.deviationExceeds(last.priceX18, round.priceX18, params.jumpGuardBps)) {
-            if (state.pendingObservedAt != 0) _dropHeldRound(feedId, _states[feedId]);
-            _accept(feedId, state.roundCount, last, round);
+    function _applyRound(bytes32 feedId, FeedRecord memory feed, Observation memory last, Round memory round) internal {
+        bool hasHeld = feed.pendingObservedAt != 0;
+        if (feed.roundCount == 0 || !BpsMath.deviationExceeds(last.priceX18, round.priceX18, feed.jumpGuardBps)) {
+            if (hasHeld) _dropHeldRound(feedId, _feeds[feedId]);
+            _accept(feedId, feed.roundCount, last, round);
             return;
         }
-        if (
-            state.pendingObservedAt != 0 &&
-            !BpsMath.deviationExceeds(state.pendingPriceX18, round.priceX18, params.jumpGuardBps)
-        ) {
-            uint256 earliest = uint256(state.pendingObservedAt) + params.confirmDelaySec;
+        uint88 heldPriceX18 = hasHeld ? _pendingPrices[feedId] : 0;
+        if (hasHeld && !BpsMath.deviationExceeds(heldPriceX18, round.priceX18, feed.jumpGuardBps)) {
+            uint256 earliest = uint256(feed.pendingObservedAt) + feed.confirmDelaySec;
             if (round.observedAt < earliest) revert JumpConfirmationTooEarly(feedId, round.observedAt, earliest);
-            _confirmJump(feedId, state, last, round);
+            _confirmJump(feedId, feed, heldPriceX18, last, round);
             return;
         }
-        _hold(feedId, state, last.priceX18, round);
+        FeedRecord storage stored = _feeds[feedId];
+        if (hasHeld) _dropHeldRound(feedId, stored);
+        stored.pendingObservedAt = round.observedAt;
+        _pendingPrices[feedId] = round.priceX18;
+        emit RoundHeld(feedId, round.priceX18, round.observedAt, last.priceX18, round.signerBitmap);
     }
 
     function _accept(
@@ -441,53 +493,48 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
             round.methodologyVersion
         );
         uint256 roundId = roundCount + 1;
-        _states[feedId].roundCount = roundId.toUint40();
+        _feeds[feedId].roundCount = roundId.toUint40();
         emit RoundAccepted(feedId, roundId, round.priceX18, round.observedAt, round.signerBitmap);
-    }
-
-    function _hold(bytes32 feedId, FeedState memory state, uint256 referencePriceX18, Round memory round) internal {
-        FeedState storage stored = _states[feedId];
-        if (state.pendingObservedAt != 0) _dropHeldRound(feedId, stored);
-        stored.pendingObservedAt = round.observedAt;
-        stored.pendingPriceX18 = round.priceX18;
-        emit RoundHeld(feedId, round.priceX18, round.observedAt, referencePriceX18, round.signerBitmap);
     }
 
     /// @dev Records the held round at its own observation time, then the confirming round.
     /// The held round's signers were emitted with RoundHeld; its RoundAccepted carries bitmap 0.
     function _confirmJump(
         bytes32 feedId,
-        FeedState memory state,
+        FeedRecord memory feed,
+        uint88 heldPriceX18,
         Observation memory last,
         Round memory round
     ) internal {
         Round memory heldRound = Round({
-            observedAt: state.pendingObservedAt,
-            priceX18: state.pendingPriceX18,
+            observedAt: feed.pendingObservedAt,
+            priceX18: heldPriceX18,
             methodologyVersion: round.methodologyVersion,
             signerBitmap: 0
         });
-        Observation memory held = _accept(feedId, state.roundCount, last, heldRound);
-        FeedState storage stored = _states[feedId];
-        stored.pendingObservedAt = 0;
-        stored.pendingPriceX18 = 0;
+        _feeds[feedId].pendingObservedAt = 0;
+        delete _pendingPrices[feedId];
+        Observation memory held = _accept(feedId, feed.roundCount, last, heldRound);
         emit JumpConfirmed(feedId, heldRound.observedAt, round.observedAt);
-        _accept(feedId, uint256(state.roundCount) + 1, held, round);
+        _accept(feedId, uint256(feed.roundCount) + 1, held, round);
     }
 
-    function _dropHeldRound(bytes32 feedId, FeedState storage state) internal {
-        emit HeldRoundDropped(feedId, state.pendingPriceX18, state.pendingObservedAt);
-        state.pendingObservedAt = 0;
-        state.pendingPriceX18 = 0;
+    function _dropHeldRound(bytes32 feedId, FeedRecord storage feed) internal {
+        emit HeldRoundDropped(feedId, _pendingPrices[feedId], feed.pendingObservedAt);
+        feed.pendingObservedAt = 0;
+        delete _pendingPrices[feedId];
     }
 
     // ---------------------------------------------------------------------------------------
     // Internal: views
     // ---------------------------------------------------------------------------------------
 
-    function _latest(bytes32 feedId) internal view returns (Observation memory latest, uint256 maxAgeSec) {
-        maxAgeSec = _requireFeed(feedId).params.maxAgeSec;
-        uint256 roundCount = _states[feedId].roundCount;
+    function _latest(
+        bytes32 feedId
+    ) internal view returns (Observation memory latest, uint256 maxAgeSec, uint256 roundCount) {
+        FeedRecord storage feed = _requireFeed(feedId);
+        maxAgeSec = feed.maxAgeSec;
+        roundCount = feed.roundCount;
         if (roundCount == 0) revert FeedHasNoData(feedId);
         latest = _histories[feedId].at(HISTORY_CAPACITY, roundCount);
     }
@@ -497,21 +544,21 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
         uint256 fromTime,
         uint256 toTime
     ) internal view returns (uint256 twapX18, uint256 roundsInWindow, uint16 methodologyVersion) {
-        uint256 maxAgeSec = _requireFeed(feedId).params.maxAgeSec;
+        FeedRecord memory feed = _feeds[feedId];
+        if (!feed.exists) revert UnknownFeed(feedId);
         if (fromTime >= toTime) revert TwapWindowInvalid(fromTime, toTime);
         if (toTime > block.timestamp) revert TwapWindowInFuture(toTime, block.timestamp);
-        FeedState memory state = _states[feedId];
-        if (state.pendingObservedAt != 0 && state.pendingObservedAt <= toTime) {
-            revert TwapPendingJump(feedId, state.pendingObservedAt);
+        if (feed.pendingObservedAt != 0 && feed.pendingObservedAt <= toTime) {
+            revert TwapPendingJump(feedId, feed.pendingObservedAt);
         }
-        (uint256 toRound, Observation memory atTo) = _lastAtOrBefore(feedId, state.roundCount, toTime);
-        if (toTime - atTo.observedAt > maxAgeSec) revert TwapDataStale(feedId, atTo.observedAt, toTime);
-        (uint256 fromRound, Observation memory atFrom) = _lastAtOrBefore(feedId, state.roundCount, fromTime);
+        (uint256 toRound, Observation memory atTo) = _lastAtOrBefore(feedId, feed.roundCount, toTime);
+        if (toTime - atTo.observedAt > feed.maxAgeSec) revert TwapDataStale(feedId, atTo.observedAt, toTime);
+        (uint256 fromRound, Observation memory atFrom) = _lastAtOrBefore(feedId, feed.roundCount, fromTime);
         if (atFrom.methodologyVersion != atTo.methodologyVersion) {
             revert TwapSpansMethodologyChange(feedId, atFrom.methodologyVersion, atTo.methodologyVersion);
         }
-        uint256 areaX18 = ObservationHistory.cumulativeAt(atTo, toTime) -
-            ObservationHistory.cumulativeAt(atFrom, fromTime);
+        uint256 areaX18 =
+            ObservationHistory.cumulativeAt(atTo, toTime) - ObservationHistory.cumulativeAt(atFrom, fromTime);
         // @dev Rounds down: the TWAP is a reference price, the exact floor of the integral.
         twapX18 = areaX18 / (toTime - fromTime);
         return (twapX18, toRound - fromRound, atTo.methodologyVersion);

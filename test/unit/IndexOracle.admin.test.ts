@@ -2,7 +2,15 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { IndexOracle__factory } from "../../typechain-types";
-import { AIT, DEFAULT_PARAMS, GPUH, agreeing, deployOracleFixture, reporterWallets, submitRoundAfter } from "../fixtures/oracle";
+import {
+  AIT,
+  DEFAULT_PARAMS,
+  GPUH,
+  agreeing,
+  deployOracleFixture,
+  reporterWallets,
+  submitRoundAfter,
+} from "../fixtures/oracle";
 
 describe("IndexOracle admin (ORC-08)", function () {
   describe("#createFeed", function () {
@@ -36,10 +44,9 @@ describe("IndexOracle admin (ORC-08)", function () {
       await expect(oracle.connect(admin).createFeed(AIT, DEFAULT_PARAMS, 1, addresses, 3))
         .to.be.revertedWithCustomError(oracle, "FeedAlreadyExists")
         .withArgs(AIT);
-      await expect(oracle.connect(admin).createFeed(GPUH, DEFAULT_PARAMS, 0, addresses, 3)).to.be.revertedWithCustomError(
-        oracle,
-        "FeedParamOutOfBounds",
-      );
+      await expect(
+        oracle.connect(admin).createFeed(GPUH, DEFAULT_PARAMS, 0, addresses, 3),
+      ).to.be.revertedWithCustomError(oracle, "FeedParamOutOfBounds");
     });
   });
 
@@ -87,7 +94,9 @@ describe("IndexOracle admin (ORC-08)", function () {
     it("replaces the set atomically, so removed reporters lose their slot", async function () {
       const { oracle, admin, reporters } = await loadFixture(deployOracleFixture);
       const next = [reporters[5], reporters[6], reporters[0]].map((r) => r.address);
-      await expect(oracle.connect(admin).setReporters(AIT, next, 3)).to.emit(oracle, "ReportersSet").withArgs(AIT, next, 3);
+      await expect(oracle.connect(admin).setReporters(AIT, next, 3))
+        .to.emit(oracle, "ReportersSet")
+        .withArgs(AIT, next, 3);
       expect(await oracle.reportersOf(AIT)).to.deep.equal(next);
       expect(await oracle.isReporter(AIT, reporters[1].address)).to.equal(false);
       expect(await oracle.isReporter(AIT, reporters[5].address)).to.equal(true);
@@ -138,7 +147,9 @@ describe("IndexOracle admin (ORC-08)", function () {
       await expect(oracle.connect(admin).setMethodologyVersion(AIT, 1))
         .to.be.revertedWithCustomError(oracle, "MethodologyVersionNotIncreasing")
         .withArgs(1, 1);
-      await expect(oracle.connect(admin).setMethodologyVersion(AIT, 2)).to.emit(oracle, "MethodologyVersionSet").withArgs(AIT, 2);
+      await expect(oracle.connect(admin).setMethodologyVersion(AIT, 2))
+        .to.emit(oracle, "MethodologyVersionSet")
+        .withArgs(AIT, 2);
     });
   });
 
@@ -197,7 +208,11 @@ describe("IndexOracle admin (ORC-08)", function () {
   it("keeps working when a reporter set changes between rounds", async function () {
     const { oracle, admin, reporters } = await loadFixture(deployOracleFixture);
     await submitRoundAfter(oracle, reporters, agreeing("4"), 60n);
-    await oracle.connect(admin).setReporters(AIT, reporters.slice(2, 7).map((r) => r.address), 3);
+    await oracle.connect(admin).setReporters(
+      AIT,
+      reporters.slice(2, 7).map((r) => r.address),
+      3,
+    );
     const { tx } = await submitRoundAfter(oracle, reporters.slice(2, 5), agreeing("4.1"), 3_600n);
     await expect(tx).to.emit(oracle, "RoundAccepted");
   });

@@ -13,9 +13,13 @@ async function sevenReportersFixture() {
   const reporters = reporterWallets(N_REPORTERS);
   const oracle = await new IndexOracle__factory(deployer).deploy(admin.address, admin.address);
   // A wide guard so the property looks at the median itself, not at the guard.
-  await oracle
-    .connect(admin)
-    .createFeed(AIT, { ...DEFAULT_PARAMS, jumpGuardBps: 5_000n }, 1, reporters.map((r) => r.address), 4);
+  await oracle.connect(admin).createFeed(
+    AIT,
+    { ...DEFAULT_PARAMS, jumpGuardBps: 5_000n },
+    1,
+    reporters.map((r) => r.address),
+    4,
+  );
   return { oracle, reporters };
 }
 

@@ -4,7 +4,15 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, toBeHex } from "ethers";
 import { IndexOracle__factory } from "../../typechain-types";
 import { median, parseX18, reportDigest } from "../../sdk";
-import { AIT, DEFAULT_PARAMS, GPUH, agreeing, deployOracleFixture, signRound, submitRoundAfter } from "../fixtures/oracle";
+import {
+  AIT,
+  DEFAULT_PARAMS,
+  GPUH,
+  agreeing,
+  deployOracleFixture,
+  signRound,
+  submitRoundAfter,
+} from "../fixtures/oracle";
 
 /** secp256k1 group order: s' = n - s is the malleable twin of a signature. */
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -15,9 +23,7 @@ describe("IndexOracle #submit", function () {
       const { oracle, reporters } = await loadFixture(deployOracleFixture);
       const prices = [parseX18("4.05"), parseX18("4.00"), parseX18("4.10")];
       const { tx, observedAt } = await submitRoundAfter(oracle, reporters, prices, 60n);
-      await expect(tx)
-        .to.emit(oracle, "RoundAccepted")
-        .withArgs(AIT, 1n, parseX18("4.05"), observedAt, 0b1110n);
+      await expect(tx).to.emit(oracle, "RoundAccepted").withArgs(AIT, 1n, parseX18("4.05"), observedAt, 0b1110n);
       const [priceX18, at] = await oracle.latestPrice(AIT);
       expect(priceX18).to.equal(parseX18("4.05"));
       expect(at).to.equal(observedAt);
@@ -60,13 +66,17 @@ describe("IndexOracle #submit", function () {
     it("reverts when fewer reports than the quorum are submitted", async function () {
       const { oracle, reporters } = await loadFixture(deployOracleFixture);
       const reports = await signRound(oracle, reporters, agreeing("4", 2));
-      await expect(oracle.submit(AIT, reports)).to.be.revertedWithCustomError(oracle, "QuorumNotMet").withArgs(AIT, 2, 3);
+      await expect(oracle.submit(AIT, reports))
+        .to.be.revertedWithCustomError(oracle, "QuorumNotMet")
+        .withArgs(AIT, 2, 3);
     });
 
     it("reverts when more reports than reporters are submitted", async function () {
       const { oracle, reporters } = await loadFixture(deployOracleFixture);
       const reports = await signRound(oracle, reporters, agreeing("4", 6));
-      await expect(oracle.submit(AIT, reports)).to.be.revertedWithCustomError(oracle, "TooManyReports").withArgs(AIT, 6, 5);
+      await expect(oracle.submit(AIT, reports))
+        .to.be.revertedWithCustomError(oracle, "TooManyReports")
+        .withArgs(AIT, 6, 5);
     });
 
     it("reverts for an unknown feed", async function () {
@@ -228,7 +238,11 @@ describe("IndexOracle #submit", function () {
     it("reverts for the malleable high-s twin of a valid signature", async function () {
       const { oracle, reporters } = await loadFixture(deployOracleFixture);
       const reports = await signRound(oracle, reporters, agreeing("4"));
-      const twin = { ...reports[1], s: toBeHex(SECP256K1_N - BigInt(reports[1].s), 32), v: reports[1].v === 27 ? 28 : 27 };
+      const twin = {
+        ...reports[1],
+        s: toBeHex(SECP256K1_N - BigInt(reports[1].s), 32),
+        v: reports[1].v === 27 ? 28 : 27,
+      };
       await expect(oracle.submit(AIT, [reports[0], twin, reports[2]]))
         .to.be.revertedWithCustomError(oracle, "ReportSignatureMalleable")
         .withArgs(1);

@@ -51,14 +51,18 @@ describe("IndexOracle #twap", function () {
     const start = first.observedAt;
     const end = BigInt(await time.latest());
     await fc.assert(
-      fc.asyncProperty(fc.bigInt({ min: start, max: end - 1n }), fc.bigInt({ min: 1n, max: end - start }), async (from, length) => {
-        const to = from + length > end ? end : from + length;
-        if (to <= from) return;
-        const [twapX18, roundsInWindow, version] = await oracle.twapWithInfo(AIT, from, to);
-        expect(twapX18).to.equal(model.twap(from, to));
-        expect(roundsInWindow).to.equal(BigInt(model.roundsIn(from, to)));
-        expect(version).to.equal(1n);
-      }),
+      fc.asyncProperty(
+        fc.bigInt({ min: start, max: end - 1n }),
+        fc.bigInt({ min: 1n, max: end - start }),
+        async (from, length) => {
+          const to = from + length > end ? end : from + length;
+          if (to <= from) return;
+          const [twapX18, roundsInWindow, version] = await oracle.twapWithInfo(AIT, from, to);
+          expect(twapX18).to.equal(model.twap(from, to));
+          expect(roundsInWindow).to.equal(BigInt(model.roundsIn(from, to)));
+          expect(version).to.equal(1n);
+        },
+      ),
       { numRuns: 150, seed: 7 },
     );
   });
@@ -90,7 +94,9 @@ describe("IndexOracle #twap", function () {
     it("reverts for an empty or reversed window", async function () {
       const { oracle, second } = await loadFixture(twoRoundsFixture);
       const t = second.observedAt;
-      await expect(oracle.twap(AIT, t, t)).to.be.revertedWithCustomError(oracle, "TwapWindowInvalid").withArgs(t, t);
+      await expect(oracle.twap(AIT, t, t))
+        .to.be.revertedWithCustomError(oracle, "TwapWindowInvalid")
+        .withArgs(t, t);
       await expect(oracle.twap(AIT, t, t - 1n)).to.be.revertedWithCustomError(oracle, "TwapWindowInvalid");
     });
 
@@ -147,7 +153,13 @@ describe("IndexOracle #twap", function () {
     it("reverts for a feed with no rounds", async function () {
       const { oracle, admin, reporters } = await loadFixture(deployOracleFixture);
       const GPUH = ethers.encodeBytes32String("GPUH");
-      await oracle.connect(admin).createFeed(GPUH, DEFAULT_PARAMS, 1, reporters.slice(0, 3).map((r) => r.address), 3);
+      await oracle.connect(admin).createFeed(
+        GPUH,
+        DEFAULT_PARAMS,
+        1,
+        reporters.slice(0, 3).map((r) => r.address),
+        3,
+      );
       const now = BigInt(await time.latest());
       await expect(oracle.twap(GPUH, now - 10n, now)).to.be.revertedWithCustomError(oracle, "FeedHasNoData");
       await expect(oracle.latestPrice(GPUH)).to.be.revertedWithCustomError(oracle, "FeedHasNoData");

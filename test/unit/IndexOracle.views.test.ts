@@ -99,7 +99,9 @@ describe("IndexOracle views and staleness (ORC-10)", function () {
     expect(eip712.chainId).to.equal(domain.chainId);
     expect(eip712.verifyingContract).to.equal(domain.oracle);
     expect(await oracle.REPORT_TYPEHASH()).to.equal(
-      ethers.id("Report(bytes32 feedId,uint256 priceX18,uint64 observedAt,uint16 methodologyVersion,bytes32 sourceHash)"),
+      ethers.id(
+        "Report(bytes32 feedId,uint256 priceX18,uint64 observedAt,uint16 methodologyVersion,bytes32 sourceHash)",
+      ),
     );
   });
 });

@@ -18,9 +18,12 @@ describe("Oracle libraries", function () {
     it("equals the SDK median for random lists of 1 to 31 values", async function () {
       const { harness } = await loadFixture(harnessFixture);
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.bigInt({ min: 0n, max: 10n ** 30n }), { minLength: 1, maxLength: 31 }), async (values) => {
-          expect(await harness.median(values)).to.equal(median(values));
-        }),
+        fc.asyncProperty(
+          fc.array(fc.bigInt({ min: 0n, max: 10n ** 30n }), { minLength: 1, maxLength: 31 }),
+          async (values) => {
+            expect(await harness.median(values)).to.equal(median(values));
+          },
+        ),
         { numRuns: 100, seed: 11 },
       );
     });
@@ -30,8 +33,13 @@ describe("Oracle libraries", function () {
         fc.property(
           fc.integer({ min: 3, max: 31 }).chain((n) =>
             fc.record({
-              honest: fc.array(fc.bigInt({ min: 3n * 10n ** 18n, max: 5n * 10n ** 18n }), { minLength: n - Math.floor((n - 1) / 2), maxLength: n - Math.floor((n - 1) / 2) }),
-              bad: fc.array(fc.constantFrom(1n, 10n ** 24n, 4n * 10n ** 21n, 4n * 10n ** 15n), { maxLength: Math.floor((n - 1) / 2) }),
+              honest: fc.array(fc.bigInt({ min: 3n * 10n ** 18n, max: 5n * 10n ** 18n }), {
+                minLength: n - Math.floor((n - 1) / 2),
+                maxLength: n - Math.floor((n - 1) / 2),
+              }),
+              bad: fc.array(fc.constantFrom(1n, 10n ** 24n, 4n * 10n ** 21n, 4n * 10n ** 15n), {
+                maxLength: Math.floor((n - 1) / 2),
+              }),
             }),
           ),
           ({ honest, bad }) => {

@@ -102,13 +102,16 @@ describe("Configuration from the environment", function () {
         calls += 1;
         throw new Error("reverted");
       };
-      await expect(
-        withRetry(failing, { attempts: 5, baseDelayMs: 1, maxDelayMs: 1, shouldRetry: () => false }),
-      ).to.be.rejectedWith("reverted");
+      const failure = async (promise: Promise<unknown>) =>
+        promise.then(
+          () => "resolved",
+          (error: Error) => error.message,
+        );
+      const noRetry = { attempts: 5, baseDelayMs: 1, maxDelayMs: 1, shouldRetry: () => false };
+      expect(await failure(withRetry(failing, noRetry))).to.equal("reverted");
       expect(calls).to.equal(1);
-      await expect(
-        withRetry(failing, { attempts: 3, baseDelayMs: 1, maxDelayMs: 1, sleep: async () => {} }),
-      ).to.be.rejectedWith("reverted");
+      const threeTries = { attempts: 3, baseDelayMs: 1, maxDelayMs: 1, sleep: async () => {} };
+      expect(await failure(withRetry(failing, threeTries))).to.equal("reverted");
       expect(calls).to.equal(4);
     });
   });

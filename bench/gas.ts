@@ -62,34 +62,21 @@ async function main(): Promise<void> {
   const cold5 = feedIdOf("AIT-COLD");
   const cold7 = feedIdOf("GPUH-COLD");
   const gas: Record<string, number> = {};
-  await oracle.createFeed(
-    feed5,
-    PARAMS,
-    1,
-    reporters.slice(0, 5).map((r) => r.address),
-    3,
-  );
-  await oracle.createFeed(
-    feed7,
-    PARAMS,
-    1,
-    reporters.map((r) => r.address),
-    5,
-  );
-  await oracle.createFeed(
-    cold5,
-    PARAMS,
-    1,
-    reporters.slice(0, 5).map((r) => r.address),
-    3,
-  );
-  await oracle.createFeed(
-    cold7,
-    PARAMS,
-    1,
-    reporters.map((r) => r.address),
-    5,
-  );
+  const feeds: [string, number, number][] = [
+    [feed5, 5, 3],
+    [feed7, 7, 5],
+    [cold5, 5, 3],
+    [cold7, 7, 5],
+  ];
+  for (const [feedId, reporterCount, quorum] of feeds) {
+    await oracle.createFeed(
+      feedId,
+      PARAMS,
+      1,
+      reporters.slice(0, reporterCount).map((r) => r.address),
+      quorum,
+    );
+  }
   const prewarm = await (await oracle.prewarmHistory(feed5, 400)).wait();
   gas["oracle.prewarmHistory.perSlot"] = Math.round(Number(prewarm!.gasUsed - 21_000n) / 400);
   for (const feed of [feed5, feed7, feed7]) await oracle.prewarmHistory(feed, 400);

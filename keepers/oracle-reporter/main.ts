@@ -3,7 +3,7 @@
  * Polls every REPORTER_POLL_SEC, stops cleanly on SIGINT or SIGTERM after the current pass.
  */
 import "dotenv/config";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { IndexOracle__factory } from "../../typechain-types";
 import { KeeperConfigError } from "../shared/errors";
 import { createLogger } from "../shared/logger";
@@ -29,8 +29,10 @@ async function main(): Promise<void> {
     logger.fatal({ err: String(reason) }, "unhandled rejection; exiting");
     process.exit(1);
   });
-  const provider = new JsonRpcProvider(config.rpcUrl);
-  const transmitter = new Wallet(config.transmitterKey, provider);
+  // No response cache: a cached nonce or block would be stale one transaction later.
+  const provider = new JsonRpcProvider(config.rpcUrl, undefined, { cacheTimeout: -1 });
+  // One nonce owner for the transmitter key; reset from the chain after a failed send.
+  const transmitter = new NonceManager(new Wallet(config.transmitterKey, provider));
   const oracle = IndexOracle__factory.connect(config.oracleAddress, transmitter);
   const head = await provider.getBlock("latest");
   const source: IndexSource =
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
     signers: config.signerKeys.map((key) => new Wallet(key)),
     source,
     logger,
+    onSendFailed: () => transmitter.reset(),
     settings: {
       feeds: config.feeds,
       heartbeatSec: { AIT: config.heartbeatSec, GPUH: config.heartbeatSec },

@@ -48,6 +48,8 @@ export interface ReporterDependencies {
   source: IndexSource;
   logger: Logger;
   settings: ReporterSettings;
+  /** Called when a send fails, before any retry (e.g. to resync a nonce manager). */
+  onSendFailed?: () => void;
 }
 
 export class OracleReporter {
@@ -140,8 +142,10 @@ export class OracleReporter {
         baseDelayMs: 500,
         maxDelayMs: 10_000,
         shouldRetry: (error) => !isError(error, "CALL_EXCEPTION"),
-        onRetry: (error, attempt, delayMs) =>
-          log.warn({ err: (error as Error).message, attempt, delayMs }, "send failed, retrying"),
+        onRetry: (error, attempt, delayMs) => {
+          this.deps.onSendFailed?.();
+          log.warn({ err: (error as Error).message, attempt, delayMs }, "send failed, retrying");
+        },
       });
       const events = (receipt?.logs ?? [])
         .map((entry) => oracle.interface.parseLog(entry))

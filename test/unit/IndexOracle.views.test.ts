@@ -105,3 +105,34 @@ describe("IndexOracle views and staleness (ORC-10)", function () {
     );
   });
 });
+
+describe("IndexOracle #prewarmHistory", function () {
+  it("pre-writes unused slots from the round count on, without touching prices", async function () {
+    const { oracle, reporters, stranger } = await loadFixture(deployOracleFixture);
+    const first = await submitRoundAfter(oracle, reporters, agreeing("4"), 60n);
+    // Anyone may pay for it; slot 0 holds round 1, so pre-writing starts at slot 1.
+    await expect(oracle.connect(stranger).prewarmHistory(AIT, 10n))
+      .to.emit(oracle, "HistoryPrewarmed")
+      .withArgs(AIT, 1n, 11n);
+    await expect(oracle.prewarmHistory(AIT, 5n)).to.emit(oracle, "HistoryPrewarmed").withArgs(AIT, 11n, 16n);
+    expect((await oracle.feedState(AIT)).prewarmedSlots).to.equal(16n);
+    const [price, at, roundId] = await oracle.peekLatest(AIT);
+    expect([price, at, roundId]).to.deep.equal([parseX18("4"), first.observedAt, 1n]);
+    await expect(oracle.observationAt(AIT, 2n)).to.be.revertedWithCustomError(oracle, "RoundNotInHistory");
+    // A round written into a pre-written slot reads back normally.
+    const second = await submitRoundAfter(oracle, reporters, agreeing("4.2"), 3_600n);
+    const observation = await oracle.observationAt(AIT, 2n);
+    expect([observation.priceX18, observation.observedAt]).to.deep.equal([parseX18("4.2"), second.observedAt]);
+    expect(observation.cumulativeX18).to.equal(parseX18("4") * (second.observedAt - first.observedAt));
+  });
+
+  it("stops at the history capacity and is a no-op after it", async function () {
+    const { oracle } = await loadFixture(deployOracleFixture);
+    const capacity = await oracle.HISTORY_CAPACITY();
+    // In chunks that fit a block; the last request asks for more than remains.
+    for (let done = 0n; done < capacity; done += 500n) await oracle.prewarmHistory(AIT, 500n);
+    expect((await oracle.feedState(AIT)).prewarmedSlots).to.equal(capacity);
+    await expect(oracle.prewarmHistory(AIT, 1n)).to.not.emit(oracle, "HistoryPrewarmed");
+    await expect(oracle.prewarmHistory(GPUH, 1n)).to.be.revertedWithCustomError(oracle, "UnknownFeed");
+  });
+});

@@ -1,0 +1,2 @@
+// solidity-coverage: test-only harnesses are not measured.
+module.exports = { skipFiles: ["mocks/"] };

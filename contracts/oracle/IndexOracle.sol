@@ -471,9 +471,9 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
             _confirmJump(feedId, feed, heldPriceX18, last, round);
             return;
         }
-        FeedRecord storage stored = _feeds[feedId];
-        if (hasHeld) _dropHeldRound(feedId, stored);
-        stored.pendingObservedAt = round.observedAt;
+        // A different jump replaces the held round: both of its fields are overwritten below.
+        if (hasHeld) emit HeldRoundDropped(feedId, heldPriceX18, feed.pendingObservedAt);
+        _feeds[feedId].pendingObservedAt = round.observedAt;
         _pendingPrices[feedId] = round.priceX18;
         emit RoundHeld(feedId, round.priceX18, round.observedAt, last.priceX18, round.signerBitmap);
     }

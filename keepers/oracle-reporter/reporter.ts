@@ -8,7 +8,7 @@ import { ErrorDescription, isError } from "ethers";
 import type { Provider, Wallet } from "ethers";
 import type { IndexOracle } from "../../typechain-types";
 import { deviationExceeds, feedIdOf, formatX18, signReport, verifyReport } from "../../sdk";
-import type { SignedReport } from "../../sdk";
+import type { OracleDomain, SignedReport } from "../../sdk";
 import { IndexDataError, DataSourceError } from "../shared/errors";
 import { withRetry } from "../shared/retry";
 import type { Logger } from "../shared/logger";
@@ -53,7 +53,18 @@ export interface ReporterDependencies {
 }
 
 export class OracleReporter {
+  private cachedDomain?: OracleDomain;
+
   constructor(private readonly deps: ReporterDependencies) {}
+
+  /** The EIP-712 domain of the oracle: read once, it never changes. */
+  private async domain(): Promise<OracleDomain> {
+    this.cachedDomain ??= {
+      chainId: (await this.deps.provider.getNetwork()).chainId,
+      oracle: await this.deps.oracle.getAddress(),
+    };
+    return this.cachedDomain;
+  }
 
   /** One pass over every configured feed. Never throws for a feed's data or chain problem. */
   async tick(): Promise<RoundOutcome[]> {
@@ -100,14 +111,14 @@ export class OracleReporter {
       log.error({ reason }, "methodology version mismatch; not signing");
       return { feed, action: "refused", reason };
     }
-    const decision = await this.decide(feedId, computed.indexX18, observedAt, config, state);
+    const decision = await this.decide(feed, computed.indexX18, observedAt, config, state);
     const base = { feed, indexX18: computed.indexX18, observedAt };
     if (!decision.due) {
       log.debug({ reason: decision.reason, index: formatX18(computed.indexX18, 4) }, "no round due");
       return { ...base, action: "skipped", reason: decision.reason };
     }
 
-    const domain = { chainId: (await this.deps.provider.getNetwork()).chainId, oracle: await oracle.getAddress() };
+    const domain = await this.domain();
     const reports: SignedReport[] = [];
     for (const signer of this.deps.signers) {
       const signed = await signReport(signer, domain, {
@@ -172,14 +183,14 @@ export class OracleReporter {
 
   /** Whether a round is due now, from the oracle's state (rebuilt every tick: restarts are safe). */
   private async decide(
-    feedId: string,
+    feed: FeedSymbol,
     indexX18: bigint,
     observedAt: bigint,
     config: Awaited<ReturnType<IndexOracle["feedConfig"]>>,
     state: Awaited<ReturnType<IndexOracle["feedState"]>>,
   ): Promise<{ due: boolean; reason: string }> {
     if (state.roundCount === 0n) return { due: true, reason: "first round" };
-    const [lastPriceX18, lastAt] = await this.deps.oracle.peekLatest(feedId);
+    const [lastPriceX18, lastAt] = await this.deps.oracle.peekLatest(feedIdOf(feed));
     const pendingAt = state.pendingObservedAt;
     const lastRoundAt = pendingAt > lastAt ? pendingAt : lastAt;
     if (observedAt < lastRoundAt + config.params.minIntervalSec) return { due: false, reason: "minimum interval" };
@@ -192,7 +203,6 @@ export class OracleReporter {
       }
       return { due: true, reason: confirms && !refutes ? "confirm held jump" : "held jump: report current value" };
     }
-    const feed = this.deps.settings.feeds.find((symbol) => feedIdOf(symbol) === feedId)!;
     if (observedAt - lastAt >= this.deps.settings.heartbeatSec[feed]) return { due: true, reason: "heartbeat" };
     if (deviationExceeds(lastPriceX18, indexX18, this.deps.settings.deviationBps))
       return { due: true, reason: "deviation" };

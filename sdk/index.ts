@@ -7,3 +7,4 @@ export * from "./math/bps";
 export * from "./math/median";
 export * from "./oracle/reports";
 export * from "./oracle/twapReference";
+export * from "./core";

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IClearinghouse} from "../../interfaces/IClearinghouse.sol";
+import {IIndexOracle} from "../../interfaces/IIndexOracle.sol";
+import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
+import {MarkPrice} from "../../libraries/MarkPrice.sol";
+import {PositionMath} from "../../libraries/PositionMath.sol";
+import {SeriesSet} from "../../libraries/SeriesSet.sol";
+import {ClearinghouseStorage as S} from "../ClearinghouseStorage.sol";
+
+/// @title MarginLogic
+/// @notice Marks and account health of the clearinghouse (stateless; runs over its storage).
+library MarginLogic {
+    /// @notice Period of the mark's basis EMA.
+    uint256 internal constant BASIS_EMA_PERIOD_SEC = 30 minutes;
+
+    /// @notice Margin of `account` at the current marks (settlement prices for final series).
+    function health(
+        S.Layout storage s,
+        IIndexOracle oracle,
+        address account
+    ) external view returns (IClearinghouse.AccountHealth memory result) {
+        S.Account storage acct = s.accounts[account];
+        result.cashX18 = acct.cashX18;
+        uint256 set = acct.seriesSet;
+        for (uint256 lane = 0; lane < SeriesSet.CAPACITY; ++lane) {
+            uint32 seriesId = uint32(set >> (32 * lane));
+            if (seriesId != 0) _addSeries(s, oracle, result, account, seriesId);
+        }
+        result.equityX18 = result.cashX18 + result.unrealizedPnlX18;
+        int256 free = result.equityX18 - int256(result.initialMarginX18);
+        if (free > result.cashX18) free = result.cashX18;
+        result.withdrawableX18 = free > 0 ? uint256(free) : 0;
+    }
+
+    /// @notice The price positions of a series are valued at: the settlement price once final, else the mark.
+    function valuationMark(S.Layout storage s, IIndexOracle oracle, uint32 seriesId) public view returns (uint256) {
+        IClearinghouse.Settlement storage settlement = s.settlements[seriesId];
+        if (S.effectiveStatus(settlement) == IClearinghouse.SettlementStatus.Final) return settlement.priceX18;
+        S.SeriesRecord storage record = s.series[seriesId];
+        IClearinghouse.SeriesSpec memory spec = record.spec;
+        (uint256 indexX18, uint256 observedAt, , ) = oracle.peekLatest(spec.feedId);
+        return mark(s, oracle, seriesId, spec, record.risk.orderBandBps, indexX18, observedAt);
+    }
+
+    /// @notice The mark of a series given the latest index and its observation time.
+    /// @dev index + clamped basis EMA; inside the averaging window the accepted rounds observed so far
+    /// are fixed. If the oracle cannot average them (a history or methodology boundary) the mark falls
+    /// back to index + basis rather than blocking every action on the account.
+    function mark(
+        S.Layout storage s,
+        IIndexOracle oracle,
+        uint32 seriesId,
+        IClearinghouse.SeriesSpec memory spec,
+        uint256 bandBps,
+        uint256 indexX18,
+        uint256 observedAt
+    ) public view returns (uint256) {
+        IClearinghouse.MarketState memory market = s.markets[seriesId];
+        int256 basisX18 = MarkPrice.clampBasis(
+            MarkPrice.basisAt(
+                market.basisEmaX18,
+                market.lastBasisSampleX18,
+                market.lastBasisSampleAt,
+                block.timestamp,
+                BASIS_EMA_PERIOD_SEC
+            ),
+            indexX18,
+            bandBps
+        );
+        uint256 windowStart = uint256(spec.expiry) - spec.averagingWindowSec;
+        uint256 observedUntil = observedAt < spec.expiry ? observedAt : spec.expiry;
+        uint256 observedAvgX18 = 0;
+        if (observedUntil > windowStart) {
+            try oracle.twap(spec.feedId, windowStart, observedUntil) returns (uint256 twapX18) {
+                observedAvgX18 = twapX18;
+            } catch {
+                observedUntil = windowStart;
+            }
+        }
+        return MarkPrice.markFrom(indexX18, basisX18, windowStart, spec.expiry, observedUntil, observedAvgX18);
+    }
+
+    function _addSeries(
+        S.Layout storage s,
+        IIndexOracle oracle,
+        IClearinghouse.AccountHealth memory result,
+        address account,
+        uint32 seriesId
+    ) private view {
+        S.SeriesRecord storage record = s.series[seriesId];
+        uint256 multiplier = record.spec.contractMultiplier;
+        IClearinghouse.Position memory position = s.positions[account][seriesId];
+        uint256 markX18 = valuationMark(s, oracle, seriesId);
+        uint256 absSize = FixedPointMath.abs(position.sizeQty);
+        result.unrealizedPnlX18 += PositionMath.unrealizedPnlX18(
+            position.sizeQty,
+            position.openNotionalX18,
+            markX18,
+            multiplier
+        );
+        result.initialMarginX18 += PositionMath.requirementX18(absSize, markX18, multiplier, record.risk.imBps);
+        result.maintenanceMarginX18 += PositionMath.requirementX18(absSize, markX18, multiplier, record.risk.mmBps);
+    }
+}

@@ -4,12 +4,8 @@
  */
 import type { Signer } from "ethers";
 import { encodeBytes32String } from "ethers";
-import {
-  Clearinghouse__factory,
-  MarginLogic__factory,
-  SettlementLogic__factory,
-  TradeLogic__factory,
-} from "../../typechain-types";
+import { ethers } from "hardhat";
+import { Clearinghouse__factory } from "../../typechain-types";
 import type { Clearinghouse } from "../../typechain-types";
 import type { IClearinghouse } from "../../typechain-types/contracts/core/Clearinghouse";
 import type { SeriesListing } from "../../config/series";
@@ -22,16 +18,16 @@ export interface ClearinghouseLibraries {
 
 /** Deploys the three logic libraries. */
 export async function deployLogicLibraries(deployer: Signer): Promise<ClearinghouseLibraries> {
-  const margin = await new MarginLogic__factory(deployer).deploy();
-  const settlement = await new SettlementLogic__factory(deployer).deploy();
+  // Libraries whose functions all take storage pointers have no ABI, so no typechain factory.
+  const margin = await (await ethers.getContractFactory("MarginLogic", deployer)).deploy();
+  const settlement = await (await ethers.getContractFactory("SettlementLogic", deployer)).deploy();
   const marginLogic = await margin.getAddress();
   const settlementLogic = await settlement.getAddress();
-  const trade = await new TradeLogic__factory(
-    {
-      "contracts/core/logic/MarginLogic.sol:MarginLogic": marginLogic,
-      "contracts/core/logic/SettlementLogic.sol:SettlementLogic": settlementLogic,
-    },
-    deployer,
+  const trade = await (
+    await ethers.getContractFactory("TradeLogic", {
+      signer: deployer,
+      libraries: { MarginLogic: marginLogic, SettlementLogic: settlementLogic },
+    })
   ).deploy();
   return { marginLogic, settlementLogic, tradeLogic: await trade.getAddress() };
 }

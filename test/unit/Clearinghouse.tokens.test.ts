@@ -279,17 +279,24 @@ describe("Clearinghouse tokens", function () {
       // token takes its fee out of what the recipient receives), so the vault stays conserved.
       const { feeHouse, feeToken, alice, bob, carol } = await loadFixture(hostileFixture);
       const house = await feeHouse.getAddress();
+      const accounts = [alice.address, bob.address, carol.address];
+      await feeHouse.connect(alice).deposit(99n);
       await feeHouse.connect(alice).deposit(99n);
       await feeHouse.connect(bob).deposit(99n);
       await feeHouse.connect(alice).depositFor(carol.address, 99n);
-      expect(await feeToken.balanceOf(house)).to.equal(297n);
-      expect(await sumCash(feeHouse, [alice.address, bob.address, carol.address])).to.equal(297n * 10n ** 12n);
+      expect(await feeToken.balanceOf(house)).to.equal(396n);
+      expect(await sumCash(feeHouse, accounts)).to.equal(396n * 10n ** 12n);
       await expect(feeHouse.connect(alice).deposit(100n))
         .to.be.revertedWithCustomError(feeHouse, "CollateralTransferMismatch")
         .withArgs(100n, 99n);
-      await feeHouse.connect(alice).withdraw(alice.address, 99n, alice.address);
+      const walletBefore = await feeToken.balanceOf(alice.address);
+      await expect(feeHouse.connect(alice).withdraw(alice.address, 198n, alice.address))
+        .to.emit(feeHouse, "Withdrawn")
+        .withArgs(alice.address, alice.address, 198n);
       expect(await feeToken.balanceOf(house)).to.equal(198n);
-      expect(await sumCash(feeHouse, [alice.address, bob.address, carol.address])).to.equal(198n * 10n ** 12n);
+      expect(await sumCash(feeHouse, accounts)).to.equal(198n * 10n ** 12n);
+      // The token's 1% (rounded down) of 198 is charged to the recipient, not to the vault.
+      expect(await feeToken.balanceOf(alice.address)).to.equal(walletBefore + 197n);
     });
 
     it("CH-06: refuses a rebasing token with the exact amounts and keeps cash and balance unchanged", async function () {

@@ -1,5 +1,6 @@
 /**
- * Gas benchmark of the price layer. Writes bench/gas.json: operation name -> gas.
+ * Gas benchmark of the price layer and the clearinghouse (bench/clearinghouseGas.ts).
+ * Writes bench/gas.json: operation name -> gas.
  * Transactions: the receipt's gasUsed (21,000 base included). Views: estimateGas.
  * State: feeds that have run for 30 days of hourly rounds. The main figures use feeds whose
  * history slots were pre-written with `prewarmHistory` (what the deployment does, and what every
@@ -14,6 +15,7 @@ import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { IndexFeedAggregator__factory, IndexOracle__factory } from "../typechain-types";
 import type { IndexOracle } from "../typechain-types";
 import { feedIdOf, parseX18, signReport } from "../sdk";
+import { benchClearinghouse } from "./clearinghouseGas";
 
 const HOUR = 3_600;
 const DAY = 86_400;
@@ -123,6 +125,16 @@ async function main(): Promise<void> {
   gas["oracle.latestPrice"] = Number(await oracle.latestPrice.estimateGas(feed5));
   const aggregator = await new IndexFeedAggregator__factory(deployer).deploy(await oracle.getAddress(), feed5, "AIT");
   gas["aggregator.latestRoundData"] = Number(await aggregator.latestRoundData.estimateGas());
+
+  Object.assign(
+    gas,
+    await benchClearinghouse(
+      oracle,
+      feed5,
+      (observedAt, priceX18) => submitAt(oracle, feed5, reporters.slice(0, 3), observedAt, priceX18),
+      now + 20,
+    ),
+  );
 
   const out = path.join(__dirname, "gas.json");
   const sorted = Object.fromEntries(Object.entries(gas).sort(([a], [b]) => a.localeCompare(b)));

@@ -198,7 +198,7 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
         if (to == address(0)) revert ZeroAddress();
         uint256 amountX18 = _toX18(amountRaw);
         _settleFinalSeries(account);
-        uint256 availableX18 = MarginLogic.health(_s, oracle, account).withdrawableX18;
+        uint256 availableX18 = MarginLogic.health(_s, oracle, account, 0, 0).withdrawableX18;
         if (amountX18 > availableX18) revert InsufficientFreeCollateral(account, amountX18, availableX18);
         _s.accounts[account].cashX18 -= int256(amountX18);
         emit Withdrawn(account, to, amountRaw);
@@ -251,9 +251,19 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearinghouse
     function settleAccount(uint32 seriesId, address account) external nonReentrant {
-        address[] memory accounts = new address[](1);
-        accounts[0] = account;
-        SettlementLogic.settleAccounts(_s, seriesId, accounts, true);
+        // Inline rather than through SettlementLogic: one account is the keeper's hot path.
+        ClearinghouseStorage.SeriesRecord storage record = ClearinghouseStorage.requireSeries(_s, seriesId);
+        Settlement storage settlement = _s.settlements[seriesId];
+        SettlementStatus status = ClearinghouseStorage.effectiveStatus(settlement);
+        if (status != SettlementStatus.Final) revert SettlementStatusInvalid(seriesId, status);
+        bool settled = ClearinghouseStorage.settlePosition(
+            _s,
+            account,
+            seriesId,
+            settlement.priceX18,
+            record.spec.contractMultiplier
+        );
+        if (!settled) revert NothingToSettle(account, seriesId);
     }
 
     /// @inheritdoc IClearinghouse
@@ -261,7 +271,7 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
         uint32 seriesId,
         address[] calldata accounts
     ) external nonReentrant returns (uint256 settledCount) {
-        return SettlementLogic.settleAccounts(_s, seriesId, accounts, false);
+        return SettlementLogic.settleAccounts(_s, seriesId, accounts);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -285,7 +295,7 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IClearinghouse
     function accountHealth(address account) external view returns (AccountHealth memory) {
-        return MarginLogic.health(_s, oracle, account);
+        return MarginLogic.health(_s, oracle, account, 0, 0);
     }
 
     /// @inheritdoc IClearinghouse

@@ -2,6 +2,8 @@
 pragma solidity 0.8.28;
 
 import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
+import {PositionMath} from "../libraries/PositionMath.sol";
+import {SeriesSet} from "../libraries/SeriesSet.sol";
 
 /// @title ClearinghouseStorage
 /// @notice The clearinghouse's whole state in one struct, shared by the contract and its stateless
@@ -58,5 +60,27 @@ library ClearinghouseStorage {
         IClearinghouse.Settlement storage settlement
     ) internal view returns (IClearinghouse.SettlementStatus) {
         return statusAt(settlement.status, settlement.finalAt);
+    }
+
+    /// @dev Closes `account`'s position at the settlement price into its cash; false when it has none.
+    function settlePosition(
+        Layout storage s,
+        address account,
+        uint32 seriesId,
+        uint256 priceX18,
+        uint256 multiplier
+    ) internal returns (bool) {
+        IClearinghouse.Position storage position = s.positions[account][seriesId];
+        int256 sizeQty = position.sizeQty;
+        if (sizeQty == 0) return false;
+        int256 pnlX18 = PositionMath.unrealizedPnlX18(sizeQty, position.openNotionalX18, priceX18, multiplier);
+        delete s.positions[account][seriesId];
+        Account storage acct = s.accounts[account];
+        acct.cashX18 += pnlX18;
+        acct.seriesSet = SeriesSet.remove(acct.seriesSet, seriesId);
+        // Safe: a long size is part of open interest, which is the sum of all long sizes.
+        if (sizeQty > 0) s.markets[seriesId].openInterestQty -= uint64(uint256(sizeQty));
+        emit IClearinghouse.AccountSettled(account, seriesId, sizeQty, pnlX18);
+        return true;
     }
 }

@@ -16,17 +16,23 @@ library MarginLogic {
     uint256 internal constant BASIS_EMA_PERIOD_SEC = 30 minutes;
 
     /// @notice Margin of `account` at the current marks (settlement prices for final series).
+    /// @param knownSeriesId A series whose mark the caller already computed in this block (0 for none).
+    /// @param knownMarkX18 That mark; it saves reading the oracle again for the series just traded.
     function health(
         S.Layout storage s,
         IIndexOracle oracle,
-        address account
+        address account,
+        uint32 knownSeriesId,
+        uint256 knownMarkX18
     ) external view returns (IClearinghouse.AccountHealth memory result) {
         S.Account storage acct = s.accounts[account];
         result.cashX18 = acct.cashX18;
         uint256 set = acct.seriesSet;
         for (uint256 lane = 0; lane < SeriesSet.CAPACITY; ++lane) {
             uint32 seriesId = uint32(set >> (32 * lane));
-            if (seriesId != 0) _addSeries(s, oracle, result, account, seriesId);
+            if (seriesId == 0) continue;
+            uint256 markX18 = seriesId == knownSeriesId ? knownMarkX18 : valuationMark(s, oracle, seriesId);
+            _addSeries(s, result, account, seriesId, markX18);
         }
         result.equityX18 = result.cashX18 + result.unrealizedPnlX18;
         int256 free = result.equityX18 - int256(result.initialMarginX18);
@@ -84,15 +90,14 @@ library MarginLogic {
 
     function _addSeries(
         S.Layout storage s,
-        IIndexOracle oracle,
         IClearinghouse.AccountHealth memory result,
         address account,
-        uint32 seriesId
+        uint32 seriesId,
+        uint256 markX18
     ) private view {
         S.SeriesRecord storage record = s.series[seriesId];
         uint256 multiplier = record.spec.contractMultiplier;
         IClearinghouse.Position memory position = s.positions[account][seriesId];
-        uint256 markX18 = valuationMark(s, oracle, seriesId);
         uint256 absSize = FixedPointMath.abs(position.sizeQty);
         result.unrealizedPnlX18 += PositionMath.unrealizedPnlX18(
             position.sizeQty,

@@ -4,7 +4,6 @@ pragma solidity 0.8.28;
 import {IClearinghouse} from "../../interfaces/IClearinghouse.sol";
 import {IIndexOracle} from "../../interfaces/IIndexOracle.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
-import {PositionMath} from "../../libraries/PositionMath.sol";
 import {SeriesSet} from "../../libraries/SeriesSet.sol";
 import {ClearinghouseStorage as S} from "../ClearinghouseStorage.sol";
 
@@ -42,7 +41,8 @@ library SettlementLogic {
         if (settlement.status != IClearinghouse.SettlementStatus.Proposed) {
             revert IClearinghouse.SettlementStatusInvalid(seriesId, settlement.status);
         }
-        if (block.timestamp >= settlement.finalAt) revert IClearinghouse.DisputeWindowClosed(seriesId, settlement.finalAt);
+        if (block.timestamp >= settlement.finalAt)
+            revert IClearinghouse.DisputeWindowClosed(seriesId, settlement.finalAt);
         settlement.status = IClearinghouse.SettlementStatus.Challenged;
         emit IClearinghouse.SettlementChallenged(seriesId, msg.sender, settlement.priceX18);
     }
@@ -70,26 +70,22 @@ library SettlementLogic {
         emit IClearinghouse.SettlementGoverned(seriesId, priceX18, referenceX18);
     }
 
-    /// @notice Settles `accounts` in a final series; with `strict`, reverts for an account without a position.
+    /// @notice Settles `accounts` in a final series; skips accounts without a position.
     /// @return settledCount Accounts settled.
     function settleAccounts(
         S.Layout storage s,
         uint32 seriesId,
-        address[] memory accounts,
-        bool strict
+        address[] calldata accounts
     ) external returns (uint256 settledCount) {
         S.SeriesRecord storage record = S.requireSeries(s, seriesId);
         IClearinghouse.Settlement storage settlement = s.settlements[seriesId];
         IClearinghouse.SettlementStatus status = S.effectiveStatus(settlement);
-        if (status != IClearinghouse.SettlementStatus.Final) revert IClearinghouse.SettlementStatusInvalid(seriesId, status);
+        if (status != IClearinghouse.SettlementStatus.Final)
+            revert IClearinghouse.SettlementStatusInvalid(seriesId, status);
         uint256 priceX18 = settlement.priceX18;
         uint256 multiplier = record.spec.contractMultiplier;
         for (uint256 i = 0; i < accounts.length; ++i) {
-            if (_settlePosition(s, accounts[i], seriesId, priceX18, multiplier)) {
-                ++settledCount;
-            } else if (strict) {
-                revert IClearinghouse.NothingToSettle(accounts[i], seriesId);
-            }
+            if (S.settlePosition(s, accounts[i], seriesId, priceX18, multiplier)) ++settledCount;
         }
     }
 
@@ -101,7 +97,7 @@ library SettlementLogic {
             if (seriesId == 0) continue;
             IClearinghouse.Settlement storage settlement = s.settlements[seriesId];
             if (S.effectiveStatus(settlement) != IClearinghouse.SettlementStatus.Final) continue;
-            _settlePosition(s, account, seriesId, settlement.priceX18, s.series[seriesId].spec.contractMultiplier);
+            S.settlePosition(s, account, seriesId, settlement.priceX18, s.series[seriesId].spec.contractMultiplier);
         }
     }
 
@@ -114,37 +110,20 @@ library SettlementLogic {
         if (maxX18 > MAX_PRICE_X18) maxX18 = MAX_PRICE_X18;
     }
 
-    /// @dev Closes `account`'s position at the settlement price into its cash; false when it has none.
-    function _settlePosition(
-        S.Layout storage s,
-        address account,
-        uint32 seriesId,
-        uint256 priceX18,
-        uint256 multiplier
-    ) private returns (bool) {
-        IClearinghouse.Position storage position = s.positions[account][seriesId];
-        int256 sizeQty = position.sizeQty;
-        if (sizeQty == 0) return false;
-        int256 pnlX18 = PositionMath.unrealizedPnlX18(sizeQty, position.openNotionalX18, priceX18, multiplier);
-        delete s.positions[account][seriesId];
-        S.Account storage acct = s.accounts[account];
-        acct.cashX18 += pnlX18;
-        acct.seriesSet = SeriesSet.remove(acct.seriesSet, seriesId);
-        // Safe: a long size is part of open interest, which is the sum of all long sizes.
-        if (sizeQty > 0) s.markets[seriesId].openInterestQty -= uint64(uint256(sizeQty));
-        emit IClearinghouse.AccountSettled(account, seriesId, sizeQty, pnlX18);
-        return true;
-    }
-
     /// @dev Refuses to finalize while an oracle round observed before expiry may still be submitted.
-    function _requireCompleteData(IIndexOracle oracle, uint32 seriesId, IClearinghouse.SeriesSpec memory spec) private view {
+    function _requireCompleteData(
+        IIndexOracle oracle,
+        uint32 seriesId,
+        IClearinghouse.SeriesSpec memory spec
+    ) private view {
         uint256 lastObservedAt = 0;
         try oracle.peekLatest(spec.feedId) returns (uint256, uint256 observedAt, uint256, bool) {
             lastObservedAt = observedAt;
         } catch {} // solhint-disable-line no-empty-blocks
         if (lastObservedAt >= spec.expiry) return;
         uint256 readyAt = uint256(spec.expiry) + oracle.feedConfig(spec.feedId).params.maxAgeSec;
-        if (block.timestamp <= readyAt) revert IClearinghouse.SettlementDataIncomplete(seriesId, lastObservedAt, readyAt);
+        if (block.timestamp <= readyAt)
+            revert IClearinghouse.SettlementDataIncomplete(seriesId, lastObservedAt, readyAt);
     }
 
     /// @dev The oracle TWAP over the window, checked for methodology version and round count.

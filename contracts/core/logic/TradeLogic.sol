@@ -66,7 +66,15 @@ library TradeLogic {
 
         int256 takerDelta = fill.takerIsBuy ? int256(uint256(fill.qty)) : -int256(uint256(fill.qty));
         uint256 notional = PositionMath.notionalX18(fill.qty, fill.priceX18, ctx.spec.contractMultiplier);
-        SideResult memory maker = _applySide(s, ctx, fill.maker, -takerDelta, fill.priceX18, ctx.risk.makerFeeBps, notional);
+        SideResult memory maker = _applySide(
+            s,
+            ctx,
+            fill.maker,
+            -takerDelta,
+            fill.priceX18,
+            ctx.risk.makerFeeBps,
+            notional
+        );
         SideResult memory taker = _applySide(
             s,
             ctx,
@@ -91,8 +99,8 @@ library TradeLogic {
             uint256(taker.feeX18)
         );
 
-        _checkMarginAfterTrade(s, oracle, fill.maker, maker);
-        _checkMarginAfterTrade(s, oracle, fill.taker, taker);
+        _checkMarginAfterTrade(s, oracle, ctx, fill.maker, maker);
+        _checkMarginAfterTrade(s, oracle, ctx, fill.taker, taker);
     }
 
     function _tradeContext(
@@ -157,8 +165,7 @@ library TradeLogic {
         if (result.raisedRisk) _checkRiskIncreaseAllowed(ctx, account, newAbs);
         result.feeX18 = PositionMath.feeX18(notional, feeBps);
         result.longSizeChange =
-            (change.newSize > 0 ? change.newSize : int256(0)) -
-            (change.oldSize > 0 ? change.oldSize : int256(0));
+            (change.newSize > 0 ? change.newSize : int256(0)) - (change.oldSize > 0 ? change.oldSize : int256(0));
         result.maintenanceSurplusChangeX18 = _maintenanceSurplusChange(ctx, change, result.feeX18);
 
         position.sizeQty = change.newSize.toInt64();
@@ -188,10 +195,11 @@ library TradeLogic {
         int256 feeX18
     ) private pure returns (int256) {
         uint256 multiplier = ctx.spec.contractMultiplier;
-        int256 equityChange = PositionMath.unrealizedPnlX18(change.newSize, change.newOpen, ctx.markX18, multiplier) +
-            change.realizedPnlX18 -
-            feeX18 -
-            PositionMath.unrealizedPnlX18(change.oldSize, change.oldOpen, ctx.markX18, multiplier);
+        int256 equityChange =
+            PositionMath.unrealizedPnlX18(change.newSize, change.newOpen, ctx.markX18, multiplier) +
+                change.realizedPnlX18 -
+                feeX18 -
+                PositionMath.unrealizedPnlX18(change.oldSize, change.oldOpen, ctx.markX18, multiplier);
         uint256 mmBefore = PositionMath.requirementX18(
             FixedPointMath.abs(change.oldSize),
             ctx.markX18,
@@ -261,11 +269,13 @@ library TradeLogic {
     function _checkMarginAfterTrade(
         S.Layout storage s,
         IIndexOracle oracle,
+        TradeContext memory ctx,
         address account,
         SideResult memory side
     ) private view {
         if (!side.raisedRisk && side.maintenanceSurplusChangeX18 >= 0) return;
-        IClearinghouse.AccountHealth memory health = MarginLogic.health(s, oracle, account);
+        // The trade does not move the mark in its own block (see MarkPrice), so the traded series' mark is reused.
+        IClearinghouse.AccountHealth memory health = MarginLogic.health(s, oracle, account, ctx.seriesId, ctx.markX18);
         if (health.equityX18 < int256(health.initialMarginX18)) {
             revert IClearinghouse.InsufficientMargin(account, health.equityX18, health.initialMarginX18);
         }

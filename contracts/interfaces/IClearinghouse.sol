@@ -52,7 +52,8 @@ interface IClearinghouse {
     /// @notice Risk parameters of a series; changeable by the market admin within hard bounds.
     /// @param imBps Initial margin, bps of notional at mark.
     /// @param mmBps Maintenance margin, bps of notional at mark (below `imBps`).
-    /// @param orderBandBps Fills stay within this many bps of the mark, and the mark's basis within this many bps of the index.
+    /// @param orderBandBps Fills stay within this many bps of the mark, and the mark's basis within this many
+    /// bps of the index.
     /// @param liquidationPenaltyBps Penalty of a liquidation, bps of the notional taken over.
     /// @param makerFeeBps Maker fee in bps of notional; negative is a rebate, never more than the taker fee.
     /// @param takerFeeBps Taker fee in bps of notional.
@@ -221,7 +222,8 @@ interface IClearinghouse {
     // ---------------------------------------------------------------------------------------
 
     /// @notice Emitted when collateral is deposited into `account`.
-    /// @param amountRaw Token units received. @param amountX18 The same amount credited, 18 decimals.
+    /// @param amountRaw Token units received.
+    /// @param amountX18 The same amount credited, 18 decimals.
     event Deposited(address indexed account, address indexed from, uint256 amountRaw, uint256 amountX18);
     /// @notice Emitted when collateral leaves `account` for `to`. @param amountRaw Token units sent.
     event Withdrawn(address indexed account, address indexed to, uint256 amountRaw);
@@ -236,7 +238,8 @@ interface IClearinghouse {
     /// @notice Emitted when the share of fees that goes to the insurance fund changes (bps).
     event InsuranceFeeShareSet(uint256 insuranceFeeShareBps);
     /// @notice Emitted for every fill.
-    /// @param makerFeeX18 Fee charged to the maker (negative: rebate paid). @param takerFeeX18 Fee charged to the taker.
+    /// @param makerFeeX18 Fee charged to the maker (negative: rebate paid).
+    /// @param takerFeeX18 Fee charged to the taker.
     event TradeSettled(
         uint32 indexed seriesId,
         address indexed maker,
@@ -247,8 +250,9 @@ interface IClearinghouse {
         int256 makerFeeX18,
         uint256 takerFeeX18
     );
-    /// @notice Emitted when an account's position changes (trade or settlement).
-    /// @param sizeQty New signed size. @param openNotionalX18 New cost basis.
+    /// @notice Emitted when a fill changes an account's position (settlement emits AccountSettled).
+    /// @param sizeQty New signed size.
+    /// @param openNotionalX18 New cost basis.
     /// @param realizedPnlX18 PnL realized into cash by this change (before fees).
     event PositionChanged(
         address indexed account,
@@ -257,9 +261,12 @@ interface IClearinghouse {
         int256 openNotionalX18,
         int256 realizedPnlX18
     );
-    /// @notice Emitted when fees are booked. @param toInsuranceX18 Part to the insurance fund; the rest to the fee pool.
+    /// @notice Emitted when fees are booked.
+    /// @param toInsuranceX18 Part to the insurance fund; the rest goes to the fee pool.
     event FeesBooked(uint32 indexed seriesId, int256 totalFeeX18, uint256 toInsuranceX18);
-    /// @notice Emitted when a trade samples the basis. @param sampleX18 Clamped sample. @param emaX18 EMA before the sample.
+    /// @notice Emitted when a trade samples the basis.
+    /// @param sampleX18 The clamped sample.
+    /// @param emaX18 The EMA just before the sample.
     event BasisSampled(uint32 indexed seriesId, int256 sampleX18, int256 emaX18);
     /// @notice Emitted when someone proposes the settlement price from the oracle TWAP.
     event SettlementProposed(uint32 indexed seriesId, uint256 priceX18, uint256 roundsInWindow, uint256 finalAt);

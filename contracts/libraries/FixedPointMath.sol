@@ -7,12 +7,14 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 /// @notice Multiply-divide with the rounding direction in the name. The only place where money
 /// math divides; every call site states in a comment whom its rounding favours.
 library FixedPointMath {
-    /// @notice floor(a x b / denominator), full 512-bit precision; reverts when denominator is 0 or the result overflows.
+    /// @notice floor(a x b / denominator) in full 512-bit precision.
+    /// @dev Reverts when the denominator is 0 or the result overflows.
     function mulDivDown(uint256 a, uint256 b, uint256 denominator) internal pure returns (uint256) {
         return Math.mulDiv(a, b, denominator);
     }
 
-    /// @notice ceil(a x b / denominator), full 512-bit precision; reverts when denominator is 0 or the result overflows.
+    /// @notice ceil(a x b / denominator) in full 512-bit precision.
+    /// @dev Reverts when the denominator is 0 or the result overflows.
     function mulDivUp(uint256 a, uint256 b, uint256 denominator) internal pure returns (uint256) {
         return Math.mulDiv(a, b, denominator, Math.Rounding.Ceil);
     }

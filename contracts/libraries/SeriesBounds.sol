@@ -49,7 +49,8 @@ library SeriesBounds {
         int256 makerFeeBps = risk.makerFeeBps;
         int256 minMakerFeeBps = -int256(uint256(risk.takerFeeBps));
         if (makerFeeBps < minMakerFeeBps || makerFeeBps > int256(MAX_MAKER_FEE_BPS)) {
-            revert IClearinghouse.ParamOutOfBounds("makerFeeBps", makerFeeBps, minMakerFeeBps, int256(MAX_MAKER_FEE_BPS));
+            int256 maxMakerFeeBps = int256(MAX_MAKER_FEE_BPS);
+            revert IClearinghouse.ParamOutOfBounds("makerFeeBps", makerFeeBps, minMakerFeeBps, maxMakerFeeBps);
         }
         checkRange("positionLimitQty", risk.positionLimitQty, minQty, MAX_POSITION_LIMIT_QTY);
         checkRange("openInterestCapQty", risk.openInterestCapQty, minQty, MAX_OPEN_INTEREST_CAP_QTY);

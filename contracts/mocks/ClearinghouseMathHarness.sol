@@ -17,7 +17,12 @@ contract ClearinghouseMathHarness {
         return PositionMath.applyTrade(sizeQty, openNotionalX18, deltaQty, priceX18, multiplier);
     }
 
-    function requirementX18(uint256 absSize, uint256 markX18, uint256 multiplier, uint256 bps) external pure returns (uint256) {
+    function requirementX18(
+        uint256 absSize,
+        uint256 markX18,
+        uint256 multiplier,
+        uint256 bps
+    ) external pure returns (uint256) {
         return PositionMath.requirementX18(absSize, markX18, multiplier, bps);
     }
 

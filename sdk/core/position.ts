@@ -7,8 +7,6 @@ import { BPS } from "../math/bps";
 import { mulDivDown, mulDivUp } from "../units";
 import { abs, mulDivSignedUp } from "./fixedPoint";
 
-
-
 /** A position: signed size (long > 0) and signed cost basis. */
 export interface PositionState {
   sizeQty: bigint;
@@ -21,7 +19,12 @@ export function notionalX18(qty: bigint, priceX18: bigint, multiplier: bigint): 
 }
 
 /** size x mark x multiplier - cost basis, exact. */
-export function unrealizedPnlX18(sizeQty: bigint, openNotionalX18: bigint, markX18: bigint, multiplier: bigint): bigint {
+export function unrealizedPnlX18(
+  sizeQty: bigint,
+  openNotionalX18: bigint,
+  markX18: bigint,
+  multiplier: bigint,
+): bigint {
   return sizeQty * markX18 * multiplier - openNotionalX18;
 }
 

@@ -25,7 +25,8 @@ import {TradeLogic} from "./logic/TradeLogic.sol";
 /// the insurance fund and fee pool and sets governance settlement prices; MARKET_ADMIN_ROLE (the
 /// timelock) lists series and sets risk parameters within hard bounds; GUARDIAN_ROLE pauses new
 /// risk and challenges settlement prices; MATCHING_ENGINE_ROLE (the order book contract) hands over
-/// fills. Not upgradeable: no proxy, no initializer, no delegatecall.
+/// fills. Not upgradeable: no proxy, no initializer, and the only delegatecalls go to the logic
+/// libraries linked into the bytecode at deployment.
 contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 

@@ -111,7 +111,12 @@ describe("Clearinghouse settlement", () => {
       await publish(oracle, reporters, AIT, "4");
       const tx = ch.finalizeSettlement(1);
       await expect(tx).to.be.revertedWithCustomError(ch, "SettlementDataUnavailable");
-      const reason = await ch.finalizeSettlement.staticCall(1).catch((e: { data: string }) => e.data);
+      let reason = "0x";
+      try {
+        await ch.finalizeSettlement.staticCall(1);
+      } catch (error) {
+        reason = (error as { data: string }).data;
+      }
       const decoded = ch.interface.decodeErrorResult("SettlementDataUnavailable", reason);
       expect(oracle.interface.parseError(decoded[1])?.name).to.equal("TwapDataStale");
     });

@@ -1,5 +1,6 @@
 /**
- * `npm run demo`: the price layer end to end on the in-process Hardhat network, no set-up.
+ * `npm run demo`: the price layer end to end on the in-process Hardhat network, no set-up, then a
+ * first look at the clearinghouse (scripts/lib/demoClearinghouse.ts).
  * Deploys the oracle behind a timelock, then runs the oracle reporter over the bundled six-week
  * sample path (hourly passes of chain time) and prints the index, the accepted rounds, the held
  * and confirmed jump, and 30-day TWAPs checked against a recomputation from the events.
@@ -12,6 +13,7 @@ import { OracleReporter } from "../keepers/oracle-reporter/reporter";
 import { BundledReplaySource } from "../keepers/oracle-reporter/source";
 import type { FeedSymbol } from "../keepers/oracle-reporter/source";
 import { createLogger } from "../keepers/shared/logger";
+import { runClearinghouseDemo } from "./lib/demoClearinghouse";
 import { ReferencePriceHistory, feedIdOf, formatX18 } from "../sdk";
 
 const HOUR = 3_600n;
@@ -27,7 +29,7 @@ async function chainNow(): Promise<bigint> {
 
 async function main(): Promise<void> {
   if (network.name !== "hardhat") throw new Error("the demo runs on the in-process hardhat network (no --network)");
-  const [deployer, governor] = await ethers.getSigners();
+  const [deployer, governor, engine, traderA, traderB] = await ethers.getSigners();
   // Demo reporter identities; a real deployment uses keys held by independent operators.
   const reporterKeys = Array.from({ length: LOCAL_REPORTER_COUNT }, (_, i) =>
     keccak256(toUtf8Bytes(`demo-reporter-${i}`)),
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
     if (twapX18 !== reference) process.exitCode = 1;
   }
   console.log(`\nreplayed ${hours / 24} days of the bundled sample path (data/path/sample-path.json)`);
+  if (!(await runClearinghouseDemo(oracle, deployer, engine, [traderA, traderB]))) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

@@ -55,16 +55,14 @@ export async function runClearinghouseDemo(
   const tick = parseX18("0.001");
   const price = (mark / tick) * tick;
   await (
-    await ch
-      .connect(engine)
-      .applyTrade({
-        seriesId: 1,
-        maker: short.address,
-        taker: long.address,
-        takerIsBuy: true,
-        qty: 10n,
-        priceX18: price,
-      })
+    await ch.connect(engine).applyTrade({
+      seriesId: 1,
+      maker: short.address,
+      taker: long.address,
+      takerIsBuy: true,
+      qty: 10n,
+      priceX18: price,
+    })
   ).wait();
   console.log(`  fill: 10 contracts of series 1 at ${formatX18(price, 3)} (maker short, taker long)`);
   let accounted = (await ch.insuranceFundX18()) + (await ch.feePoolX18());

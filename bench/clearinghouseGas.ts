@@ -8,7 +8,7 @@ import { Wallet, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import { MockERC20__factory } from "../typechain-types";
 import type { IndexOracle } from "../typechain-types";
 import { deployClearinghouse } from "../scripts/lib/deployClearinghouse";
-import { parseX18 } from "../sdk";
+import { INSURANCE_FEE_SHARE_BPS, PRODUCTS } from "../config/series";
 
 const HOUR = 3_600;
 const DAY = 86_400;
@@ -43,31 +43,24 @@ export async function benchClearinghouse(
   for (const role of [await ch.MARKET_ADMIN_ROLE(), await ch.GUARDIAN_ROLE(), await ch.MATCHING_ENGINE_ROLE()]) {
     await ch.grantRole(role, deployer.address);
   }
-  await ch.setInsuranceFeeShare(2_000);
+  await ch.setInsuranceFeeShare(INSURANCE_FEE_SHARE_BPS);
   let t = startTime;
   const expiry = t + 2 * DAY;
+  const ait = PRODUCTS.AIT;
   await ch.listSeries(
     {
       symbol: encodeBytes32String("AIT-BENCH"),
       feedId,
       expiry,
       averagingWindowSec: 30 * DAY,
-      methodologyVersion: 1,
-      minSettlementRounds: 28,
-      contractMultiplier: 1_000n,
-      tickSizeX18: parseX18("0.001"),
-      minQty: 1n,
+      methodologyVersion: ait.methodologyVersion,
+      minSettlementRounds: ait.minSettlementRounds,
+      contractMultiplier: ait.contractMultiplier,
+      tickSizeX18: ait.tickSizeX18,
+      minQty: ait.minQty,
     },
-    {
-      imBps: 2_500,
-      mmBps: 1_250,
-      orderBandBps: 1_000,
-      liquidationPenaltyBps: 100,
-      makerFeeBps: 1,
-      takerFeeBps: 5,
-      positionLimitQty: 2_000n,
-      openInterestCapQty: 100_000n,
-    },
+    // A cap above the 50 benchmark accounts' open interest.
+    { ...ait.risk, openInterestCapQty: 100_000n },
   );
 
   // Deposits and withdrawals of a flat account with cash already on deposit.
@@ -85,7 +78,7 @@ export async function benchClearinghouse(
 
   // Trades: both sides opening, then adding, then closing; accounts hold one series.
   const price = (await oracle.peekLatest(feedId))[0];
-  const tick = parseX18("0.001");
+  const tick = ait.tickSizeX18;
   const onTick = (p: bigint) => (p / tick) * tick;
   const fill = (qty: bigint, p: bigint, takerIsBuy: boolean) => ({
     seriesId: 1,

@@ -198,7 +198,7 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
     ) external nonReentrant onlyOwnerOrOperator(account) {
         if (to == address(0)) revert ZeroAddress();
         uint256 amountX18 = _toX18(amountRaw);
-        _settleFinalSeries(account);
+        ClearinghouseStorage.settleFinalSeries(_s, account);
         uint256 availableX18 = MarginLogic.health(_s, oracle, account, 0, 0).withdrawableX18;
         if (amountX18 > availableX18) revert InsufficientFreeCollateral(account, amountX18, availableX18);
         _s.accounts[account].cashX18 -= int256(amountX18);
@@ -373,7 +373,7 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
     // ---------------------------------------------------------------------------------------
 
     function _deposit(address account, uint256 amountRaw) internal {
-        _settleFinalSeries(account);
+        ClearinghouseStorage.settleFinalSeries(_s, account);
         uint256 amountX18 = _pullCollateral(amountRaw);
         _s.accounts[account].cashX18 += int256(amountX18);
         emit Deposited(account, msg.sender, amountRaw, amountX18);
@@ -415,10 +415,5 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
         uint256 amountX18 = _toX18(amountRaw);
         if (amountX18 > poolX18) revert PoolBalanceTooLow(pool, amountX18, poolX18);
         return poolX18 - amountX18;
-    }
-
-    /// @dev Lazy settlement: closes the account's positions in final series before it acts.
-    function _settleFinalSeries(address account) internal {
-        if (_s.accounts[account].seriesSet != 0) SettlementLogic.settleFinalSeries(_s, account);
     }
 }

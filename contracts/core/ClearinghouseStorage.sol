@@ -83,4 +83,17 @@ library ClearinghouseStorage {
         emit IClearinghouse.AccountSettled(account, seriesId, sizeQty, pnlX18);
         return true;
     }
+
+    /// @dev Lazy settlement: closes every position of `account` in a series whose settlement is final.
+    function settleFinalSeries(Layout storage s, address account) internal {
+        uint256 set = s.accounts[account].seriesSet;
+        if (set == 0) return;
+        for (uint256 lane = 0; lane < SeriesSet.CAPACITY; ++lane) {
+            uint32 seriesId = uint32(set >> (32 * lane));
+            if (seriesId == 0) continue;
+            IClearinghouse.Settlement storage settlement = s.settlements[seriesId];
+            if (effectiveStatus(settlement) != IClearinghouse.SettlementStatus.Final) continue;
+            settlePosition(s, account, seriesId, settlement.priceX18, s.series[seriesId].spec.contractMultiplier);
+        }
+    }
 }

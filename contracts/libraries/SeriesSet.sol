@@ -8,16 +8,8 @@ library SeriesSet {
     /// @notice Most ids one set holds.
     uint256 internal constant CAPACITY = 8;
 
-    /// @notice True when `set` contains `id`.
-    function contains(uint256 set, uint32 id) internal pure returns (bool) {
-        for (uint256 i = 0; i < CAPACITY; ++i) {
-            if (uint32(set >> (32 * i)) == id) return true;
-        }
-        return false;
-    }
-
     /// @notice `set` with `id` added in the first free lane; `ok` is false when the set is full.
-    /// @dev The caller checks `contains` first; `id` must be non-zero.
+    /// @dev `id` must be non-zero and not yet in `set` (the clearinghouse adds a series when a position opens).
     function add(uint256 set, uint32 id) internal pure returns (uint256 updated, bool ok) {
         for (uint256 i = 0; i < CAPACITY; ++i) {
             if (uint32(set >> (32 * i)) == 0) return (set | (uint256(id) << (32 * i)), true);

@@ -63,10 +63,6 @@ contract ClearinghouseMathHarness {
         return SeriesSet.remove(set, id);
     }
 
-    function setContains(uint256 set, uint32 id) external pure returns (bool) {
-        return SeriesSet.contains(set, id);
-    }
-
     function setToArray(uint256 set) external pure returns (uint32[] memory) {
         return SeriesSet.toArray(set);
     }

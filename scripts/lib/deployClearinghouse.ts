@@ -26,7 +26,7 @@ export async function deployLogicLibraries(deployer: Signer): Promise<Clearingho
   const trade = await (
     await ethers.getContractFactory("TradeLogic", {
       signer: deployer,
-      libraries: { MarginLogic: marginLogic, SettlementLogic: settlementLogic },
+      libraries: { MarginLogic: marginLogic },
     })
   ).deploy();
   return { marginLogic, settlementLogic, tradeLogic: await trade.getAddress() };

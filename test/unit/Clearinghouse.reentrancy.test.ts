@@ -1,13 +1,10 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeBytes32String } from "ethers";
 import type { ContractTransactionResponse } from "ethers";
 import { CallbackToken__factory, Clearinghouse__factory } from "../../typechain-types";
-import { deployClearinghouse } from "../../scripts/lib/deployClearinghouse";
 import { parseX18 } from "../../sdk";
-import { AIT, aitRisk, aitSpec, fill, publish, units } from "../fixtures/clearinghouse";
-import { deployOracleFixture } from "../fixtures/oracle";
+import { AIT, aitRisk, aitSpec, deployClearinghouseOver, fill, units } from "../fixtures/clearinghouse";
 import { mutatingFunctionNames, publishThroughExpiry } from "../helpers/clearinghouse";
 
 const UNIT = units(1, 6);
@@ -19,51 +16,19 @@ const SCALE = 10n ** 12n;
  * The callback is off until a test sets it.
  */
 async function callbackFixture() {
-  const { oracle, admin, reporters } = await deployOracleFixture();
-  const [, , , stranger, guardian, engine, alice, bob, carol] = await ethers.getSigners();
-  const token = await new CallbackToken__factory(admin).deploy();
-  const { clearinghouse } = await deployClearinghouse(
-    admin,
-    await token.getAddress(),
-    await oracle.getAddress(),
-    admin.address,
-  );
+  const f = await deployClearinghouseOver((admin) => new CallbackToken__factory(admin).deploy(), 6);
+  const { clearinghouse, alice, bob, carol, engine } = f;
   const roles = {
     DEFAULT_ADMIN_ROLE: await clearinghouse.DEFAULT_ADMIN_ROLE(),
     MARKET_ADMIN_ROLE: await clearinghouse.MARKET_ADMIN_ROLE(),
     GUARDIAN_ROLE: await clearinghouse.GUARDIAN_ROLE(),
     MATCHING_ENGINE_ROLE: await clearinghouse.MATCHING_ENGINE_ROLE(),
   };
-  await clearinghouse.connect(admin).grantRole(roles.MARKET_ADMIN_ROLE, admin.address);
-  await clearinghouse.connect(admin).grantRole(roles.GUARDIAN_ROLE, guardian.address);
-  await clearinghouse.connect(admin).grantRole(roles.MATCHING_ENGINE_ROLE, engine.address);
-  await publish(oracle, reporters, AIT, "4");
-  const expiry = BigInt(await time.latest()) + 40n * 86_400n;
-  await clearinghouse.connect(admin).listSeries(aitSpec(expiry), aitRisk());
-  const house = await clearinghouse.getAddress();
-  for (const account of [alice, bob, carol]) {
-    await token.mint(account.address, units(1_000_000, 6));
-    await token.connect(account).approve(house, ethers.MaxUint256);
-  }
   await clearinghouse.connect(alice).deposit(units(100_000, 6));
   await clearinghouse.connect(bob).deposit(units(100_000, 6));
   await clearinghouse.connect(carol).contributeInsurance(units(1_000, 6));
   await clearinghouse.connect(engine).applyTrade(fill(1n, alice.address, bob.address, 10n, "4"));
-  return {
-    clearinghouse,
-    token,
-    oracle,
-    reporters,
-    roles,
-    admin,
-    guardian,
-    engine,
-    alice,
-    bob,
-    carol,
-    stranger,
-    expiry,
-  };
+  return { ...f, roles };
 }
 
 type Fixture = Awaited<ReturnType<typeof callbackFixture>>;

@@ -133,9 +133,9 @@ describe("Clearinghouse libraries (differential against sdk/core)", () => {
       }
       const [, full] = await harness.setAdd(set, 9);
       expect(full).to.equal(false);
-      expect(await harness.setContains(set, 3_000)).to.equal(true);
+      expect(await harness.setToArray(set)).to.include(3_000n);
       set = await harness.setRemove(set, 3_000);
-      expect(await harness.setContains(set, 3_000)).to.equal(false);
+      expect(await harness.setToArray(set)).to.not.include(3_000n);
       expect(await harness.setToArray(set)).to.deep.equal([1_000n, 2_000n, 4_000n, 5_000n, 6_000n, 7_000n, 8_000n]);
       const [refilled, ok] = await harness.setAdd(set, 4_294_967_295);
       expect(ok).to.equal(true);

@@ -4,7 +4,6 @@ pragma solidity 0.8.28;
 import {IClearinghouse} from "../../interfaces/IClearinghouse.sol";
 import {IIndexOracle} from "../../interfaces/IIndexOracle.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
-import {SeriesSet} from "../../libraries/SeriesSet.sol";
 import {ClearinghouseStorage as S} from "../ClearinghouseStorage.sol";
 
 /// @title SettlementLogic
@@ -89,18 +88,6 @@ library SettlementLogic {
         }
     }
 
-    /// @notice Closes every position of `account` in a series whose settlement is final (lazy settlement).
-    function settleFinalSeries(S.Layout storage s, address account) external {
-        uint256 set = s.accounts[account].seriesSet;
-        for (uint256 lane = 0; lane < SeriesSet.CAPACITY; ++lane) {
-            uint32 seriesId = uint32(set >> (32 * lane));
-            if (seriesId == 0) continue;
-            IClearinghouse.Settlement storage settlement = s.settlements[seriesId];
-            if (S.effectiveStatus(settlement) != IClearinghouse.SettlementStatus.Final) continue;
-            S.settlePosition(s, account, seriesId, settlement.priceX18, s.series[seriesId].spec.contractMultiplier);
-        }
-    }
-
     /// @notice The bounds of a governance settlement price around the last index (any price when none).
     /// @dev The floor rounds up and the ceiling down: the bounds are never wider than stated.
     function governanceBounds(uint256 referenceX18) public pure returns (uint256 minX18, uint256 maxX18) {
@@ -132,22 +119,18 @@ library SettlementLogic {
         uint32 seriesId,
         IClearinghouse.SeriesSpec memory spec
     ) private view returns (uint256 twapX18, uint256 rounds) {
-        uint16 version;
-        try oracle.twapWithInfo(spec.feedId, uint256(spec.expiry) - spec.averagingWindowSec, spec.expiry) returns (
-            uint256 twap,
-            uint256 roundsInWindow,
-            uint16 methodologyVersion
-        ) {
-            (twapX18, rounds, version) = (twap, roundsInWindow, methodologyVersion);
-        } catch (bytes memory reason) {
-            revert IClearinghouse.SettlementDataUnavailable(seriesId, reason);
-        }
+        (bool ok, uint256 twap, uint256 roundsInWindow, uint16 version, bytes memory reason) = _windowTwap(
+            oracle,
+            spec
+        );
+        if (!ok) revert IClearinghouse.SettlementDataUnavailable(seriesId, reason);
         if (version != spec.methodologyVersion) {
             revert IClearinghouse.SettlementMethodologyMismatch(seriesId, version, spec.methodologyVersion);
         }
-        if (rounds < spec.minSettlementRounds) {
-            revert IClearinghouse.SettlementTooFewRounds(seriesId, rounds, spec.minSettlementRounds);
+        if (roundsInWindow < spec.minSettlementRounds) {
+            revert IClearinghouse.SettlementTooFewRounds(seriesId, roundsInWindow, spec.minSettlementRounds);
         }
+        return (twap, roundsInWindow);
     }
 
     /// @dev Governance may only replace an automatic settlement that cannot happen.
@@ -156,15 +139,26 @@ library SettlementLogic {
         uint32 seriesId,
         IClearinghouse.SeriesSpec memory spec
     ) private view {
+        (bool ok, uint256 twapX18, uint256 rounds, uint16 version, ) = _windowTwap(oracle, spec);
+        if (ok && version == spec.methodologyVersion && rounds >= spec.minSettlementRounds) {
+            revert IClearinghouse.SettlementDataAvailable(seriesId, twapX18);
+        }
+    }
+
+    /// @dev The oracle's TWAP over the series' averaging window, or the oracle's revert data.
+    function _windowTwap(
+        IIndexOracle oracle,
+        IClearinghouse.SeriesSpec memory spec
+    ) private view returns (bool ok, uint256 twapX18, uint256 rounds, uint16 version, bytes memory reason) {
         try oracle.twapWithInfo(spec.feedId, uint256(spec.expiry) - spec.averagingWindowSec, spec.expiry) returns (
-            uint256 twapX18,
-            uint256 rounds,
-            uint16 version
+            uint256 twap,
+            uint256 roundsInWindow,
+            uint16 methodologyVersion
         ) {
-            if (version == spec.methodologyVersion && rounds >= spec.minSettlementRounds) {
-                revert IClearinghouse.SettlementDataAvailable(seriesId, twapX18);
-            }
-        } catch {} // solhint-disable-line no-empty-blocks
+            return (true, twap, roundsInWindow, methodologyVersion, "");
+        } catch (bytes memory oracleError) {
+            return (false, 0, 0, 0, oracleError);
+        }
     }
 
     function _lastIndexOrZero(IIndexOracle oracle, bytes32 feedId) private view returns (uint256) {

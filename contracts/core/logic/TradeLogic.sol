@@ -12,7 +12,6 @@ import {PositionMath} from "../../libraries/PositionMath.sol";
 import {SeriesSet} from "../../libraries/SeriesSet.sol";
 import {ClearinghouseStorage as S} from "../ClearinghouseStorage.sol";
 import {MarginLogic} from "./MarginLogic.sol";
-import {SettlementLogic} from "./SettlementLogic.sol";
 
 /// @title TradeLogic
 /// @notice Books fills handed over by the matching engine: positions, realized PnL, fees, open
@@ -61,8 +60,8 @@ library TradeLogic {
     ) external {
         TradeContext memory ctx = _tradeContext(s, oracle, fill);
         ctx.paused = paused;
-        SettlementLogic.settleFinalSeries(s, fill.maker);
-        SettlementLogic.settleFinalSeries(s, fill.taker);
+        S.settleFinalSeries(s, fill.maker);
+        S.settleFinalSeries(s, fill.taker);
 
         int256 takerDelta = fill.takerIsBuy ? int256(uint256(fill.qty)) : -int256(uint256(fill.qty));
         uint256 notional = PositionMath.notionalX18(fill.qty, fill.priceX18, ctx.spec.contractMultiplier);

@@ -40,7 +40,7 @@ export async function benchClearinghouse(
     deployer.address,
   );
   const chAddress = await ch.getAddress();
-  for (const role of [await ch.MARKET_ADMIN_ROLE(), await ch.GUARDIAN_ROLE(), await ch.MATCHING_ENGINE_ROLE()]) {
+  for (const role of [await ch.MARKET_ADMIN_ROLE(), await ch.GUARDIAN_ROLE(), await ch.DIRECT_FILLER_ROLE()]) {
     await ch.grantRole(role, deployer.address);
   }
   await ch.setInsuranceFeeShare(INSURANCE_FEE_SHARE_BPS);

@@ -10,22 +10,25 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {IIndexOracle} from "../interfaces/IIndexOracle.sol";
+import {IOrderBook} from "../interfaces/IOrderBook.sol";
 import {SeriesBounds} from "../libraries/SeriesBounds.sol";
 import {SeriesSet} from "../libraries/SeriesSet.sol";
 import {ClearinghouseStorage} from "./ClearinghouseStorage.sol";
 import {MarginLogic} from "./logic/MarginLogic.sol";
 import {SettlementLogic} from "./logic/SettlementLogic.sol";
-import {TradeLogic} from "./logic/TradeLogic.sol";
+import {OrderBookLogic} from "./logic/OrderBookLogic.sol";
+import {OrderQueue} from "./logic/OrderQueue.sol";
+import {TickBitmap} from "../libraries/TickBitmap.sol";
 
 /// @title Clearinghouse
 /// @notice Holds all collateral of the exchange and books every movement of value: deposits and
-/// withdrawals, trades handed over by the matching engine, fees, the insurance fund and expiry
+/// withdrawals, the order book of every series and its trades (see `IOrderBook`), fees, the insurance fund and expiry
 /// settlement of every series. See `IClearinghouse` for units, rounding and assumptions.
 /// @dev Roles: DEFAULT_ADMIN_ROLE (the timelock) grants roles, sets global parameters, pays out of
 /// the insurance fund and fee pool and sets governance settlement prices; MARKET_ADMIN_ROLE (the
 /// timelock) lists series and sets risk parameters within hard bounds; GUARDIAN_ROLE pauses new
-/// risk and challenges settlement prices; MATCHING_ENGINE_ROLE (the order book contract) hands over
-/// fills. Not upgradeable: no proxy, no initializer, and the only delegatecalls go to the logic
+/// risk and challenges settlement prices. No role can trade for an account or move its
+/// positions: that takes the account or its operator, through the order book. Not upgradeable: no proxy, no initializer, and the only delegatecalls go to the logic
 /// libraries linked into the bytecode at deployment.
 contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -38,9 +41,7 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
     bytes32 public constant MARKET_ADMIN_ROLE = keccak256("MARKET_ADMIN_ROLE");
     /// @notice Role that pauses new risk and challenges settlement prices.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
-    /// @notice Role of the order book: the only caller of `applyTrade`.
-    bytes32 public constant MATCHING_ENGINE_ROLE = keccak256("MATCHING_ENGINE_ROLE");
-
+    
     /// @notice Most series one account may hold positions in (bounds every loop over an account).
     uint256 public constant MAX_SERIES_PER_ACCOUNT = SeriesSet.CAPACITY;
     /// @notice Period of the mark's basis EMA.
@@ -223,9 +224,27 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
     // Trading
     // ---------------------------------------------------------------------------------------
 
-    /// @inheritdoc IClearinghouse
-    function applyTrade(Fill calldata fill) external nonReentrant onlyRole(MATCHING_ENGINE_ROLE) {
-        TradeLogic.applyTrade(_s, oracle, fill, paused());
+    /// @inheritdoc IOrderBook
+    function placeOrder(OrderParams calldata params) external nonReentrant returns (PlaceResult memory) {
+        return OrderBookLogic.placeOrder(_s, oracle, params, paused());
+    }
+
+    /// @inheritdoc IOrderBook
+    function cancelOrder(uint256 orderId) external nonReentrant {
+        OrderBookLogic.cancelOrder(_s, orderId);
+    }
+
+    /// @inheritdoc IOrderBook
+    function cancelAllOrders(address account, uint32 seriesId) external nonReentrant returns (uint256) {
+        return OrderBookLogic.cancelAllOrders(_s, oracle, account, seriesId);
+    }
+
+    /// @inheritdoc IOrderBook
+    function replaceOrder(
+        uint256 orderId,
+        OrderParams calldata params
+    ) external nonReentrant returns (PlaceResult memory) {
+        return OrderBookLogic.replaceOrder(_s, oracle, orderId, params, paused());
     }
 
     // ---------------------------------------------------------------------------------------
@@ -366,6 +385,82 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IClearinghouse
     function insuranceFeeShareBps() external view returns (uint256) {
         return _s.insuranceFeeShareBps;
+    }
+
+    /// @inheritdoc IOrderBook
+    function orderOf(uint256 orderId) external view returns (OrderView memory) {
+        (uint32 seriesId, uint256 ref, ClearinghouseStorage.Order memory order) = OrderQueue.requireOrder(_s, orderId);
+        return
+            OrderView({
+                orderId: orderId,
+                account: _s.accountsById[uint32(ref >> 8)],
+                seriesId: seriesId,
+                isBuy: order.flags & ClearinghouseStorage.FLAG_BUY != 0,
+                reduceOnly: order.flags & ClearinghouseStorage.FLAG_REDUCE_ONLY != 0,
+                tick: order.tick,
+                qty: order.qty,
+                expiresAt: order.expiresAt
+            });
+    }
+
+    /// @inheritdoc IOrderBook
+    function levelOf(uint32 seriesId, bool isBuy, uint32 tick) external view returns (LevelView memory) {
+        ClearinghouseStorage.Book storage book = _s.books[seriesId];
+        ClearinghouseStorage.Level memory level = (isBuy ? book.bids : book.asks).levels[tick];
+        uint256 headOrderId = level.head == 0
+            ? 0
+            : OrderQueue.orderIdOf(seriesId, level.head, book.orders[level.head].sequence);
+        return LevelView({tick: tick, qty: level.qty, orderCount: level.orderCount, headOrderId: headOrderId});
+    }
+
+    /// @inheritdoc IOrderBook
+    function nextActiveTick(uint32 seriesId, bool isBuy, uint32 fromTick) external view returns (uint32, bool) {
+        ClearinghouseStorage.Book storage book = _s.books[seriesId];
+        (uint256 tick, bool found) = isBuy
+            ? TickBitmap.highestAtOrBelow(book.bids.ticks, fromTick)
+            : TickBitmap.lowestAtOrAbove(book.asks.ticks, fromTick);
+        return (uint32(tick), found);
+    }
+
+    /// @inheritdoc IOrderBook
+    function nextOrderIdOf(uint256 orderId) external view returns (uint256) {
+        (uint32 seriesId, , ClearinghouseStorage.Order memory order) = OrderQueue.requireOrder(_s, orderId);
+        if (order.next == 0) return 0;
+        return OrderQueue.orderIdOf(seriesId, order.next, _s.books[seriesId].orders[order.next].sequence);
+    }
+
+    /// @inheritdoc IOrderBook
+    function openOrderIdsOf(address account, uint32 seriesId) external view returns (uint256[] memory orderIds) {
+        uint256 slots = _s.exposures[account][seriesId].slotBitmap;
+        uint256 accountRef = uint256(_s.accountIds[account]) << 8;
+        ClearinghouseStorage.Book storage book = _s.books[seriesId];
+        orderIds = new uint256[](OrderQueue.MAX_OPEN_ORDERS);
+        uint256 count = 0;
+        for (uint256 slot = 0; slot < OrderQueue.MAX_OPEN_ORDERS; ++slot) {
+            if (slots & (1 << slot) == 0) continue;
+            uint256 ref = accountRef | slot;
+            orderIds[count++] = OrderQueue.orderIdOf(seriesId, ref, book.orders[ref].sequence);
+        }
+        // Safe: shrinks the array to the count written (memory-safe, no reallocation).
+        assembly ("memory-safe") {
+            mstore(orderIds, count)
+        }
+    }
+
+    /// @inheritdoc IOrderBook
+    function exposureOf(address account, uint32 seriesId) external view returns (ExposureView memory) {
+        ClearinghouseStorage.Exposure memory exposure = _s.exposures[account][seriesId];
+        uint256 openOrders = 0;
+        for (uint256 slots = exposure.slotBitmap; slots != 0; slots &= slots - 1) ++openOrders;
+        return
+            ExposureView({
+                buyQty: exposure.buyQty,
+                sellQty: exposure.sellQty,
+                buyTickQty: exposure.buyTickQty,
+                sellTickQty: exposure.sellTickQty,
+                openOrders: uint32(openOrders),
+                sequence: exposure.sequence
+            });
     }
 
     // ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {PositionMath} from "../libraries/PositionMath.sol";
 import {SeriesSet} from "../libraries/SeriesSet.sol";
+import {TickBitmap} from "../libraries/TickBitmap.sol";
 
 /// @title ClearinghouseStorage
 /// @notice The clearinghouse's whole state in one struct, shared by the contract and its stateless
@@ -21,6 +22,57 @@ library ClearinghouseStorage {
         IClearinghouse.RiskParams risk;
     }
 
+    /// @dev One resting order in one storage word. `prev` and `next` link the FIFO queue of its level
+    /// by order ref (account id << 8 | slot); 0 ends the queue. `flags`: FLAG_BUY, FLAG_REDUCE_ONLY.
+    struct Order {
+        uint32 qty;
+        uint32 tick;
+        uint8 flags;
+        uint40 expiresAt;
+        uint40 prev;
+        uint40 next;
+        uint32 sequence;
+    }
+
+    /// @dev One price level: its FIFO queue (oldest at `head`) and the sum of its orders.
+    struct Level {
+        uint40 head;
+        uint40 tail;
+        uint64 qty;
+        uint32 orderCount;
+    }
+
+    /// @dev One side of a book: active ticks and their levels.
+    struct Side {
+        TickBitmap.Bitmap ticks;
+        mapping(uint256 tick => Level) levels;
+    }
+
+    /// @dev The book of one series. Orders are keyed by ref; an account's ref slots are reused.
+    struct Book {
+        Side bids;
+        Side asks;
+        mapping(uint256 ref => Order) orders;
+    }
+
+    /// @dev An account's open orders in one series, summed for its margin reserve (reduce-only
+    /// orders are not summed), the order slots in use (bit i: slot i), and its order sequence.
+    struct Exposure {
+        uint32 buyQty;
+        uint32 sellQty;
+        uint64 buyTickQty;
+        uint64 sellTickQty;
+        uint32 slotBitmap;
+        uint32 sequence;
+    }
+
+    /// @dev The oracle TWAP of a series' averaging window from its start to `observedUntil`, cached
+    /// by the first trade after each oracle round; `averageX18` 0 means the oracle could not average.
+    struct WindowAverage {
+        uint64 observedUntil;
+        uint192 averageX18;
+    }
+
     /// @dev Everything the clearinghouse stores.
     struct Layout {
         mapping(address account => Account) accounts;
@@ -36,7 +88,18 @@ library ClearinghouseStorage {
         uint16 insuranceFeeShareBps;
         uint256 insuranceFundX18;
         uint256 feePoolX18;
+        mapping(uint32 seriesId => Book) books;
+        mapping(address account => mapping(uint32 seriesId => Exposure)) exposures;
+        mapping(address account => uint32 accountId) accountIds;
+        mapping(uint32 accountId => address account) accountsById;
+        uint32 accountCount;
+        mapping(uint32 seriesId => WindowAverage) windowAverages;
     }
+
+    /// @dev Order flag: a bid.
+    uint8 internal constant FLAG_BUY = 1;
+    /// @dev Order flag: reduce-only.
+    uint8 internal constant FLAG_REDUCE_ONLY = 2;
 
     /// @dev Reverts with `UnknownSeries` unless `seriesId` is listed.
     function requireSeries(Layout storage s, uint32 seriesId) internal view returns (SeriesRecord storage) {
@@ -84,6 +147,23 @@ library ClearinghouseStorage {
         return true;
     }
 
+    /// @dev Adds `seriesId` to `account`'s set of series (no-op when present); reverts when the set is full.
+    function joinSeries(Layout storage s, address account, uint32 seriesId) internal {
+        Account storage acct = s.accounts[account];
+        uint256 set = acct.seriesSet;
+        if (SeriesSet.contains(set, seriesId)) return;
+        (uint256 updated, bool ok) = SeriesSet.add(set, seriesId);
+        if (!ok) revert IClearinghouse.TooManySeries(account, SeriesSet.CAPACITY);
+        acct.seriesSet = updated;
+    }
+
+    /// @dev Removes `seriesId` from `account`'s set once it holds neither a position nor a resting order there.
+    function leaveSeriesIfIdle(Layout storage s, address account, uint32 seriesId) internal {
+        if (s.positions[account][seriesId].sizeQty != 0 || s.exposures[account][seriesId].slotBitmap != 0) return;
+        Account storage acct = s.accounts[account];
+        acct.seriesSet = SeriesSet.remove(acct.seriesSet, seriesId);
+    }
+
     /// @dev Lazy settlement: closes every position of `account` in a series whose settlement is final.
     function settleFinalSeries(Layout storage s, address account) internal {
         uint256 set = s.accounts[account].seriesSet;
@@ -93,7 +173,11 @@ library ClearinghouseStorage {
             if (seriesId == 0) continue;
             IClearinghouse.Settlement storage settlement = s.settlements[seriesId];
             if (effectiveStatus(settlement) != IClearinghouse.SettlementStatus.Final) continue;
-            settlePosition(s, account, seriesId, settlement.priceX18, s.series[seriesId].spec.contractMultiplier);
+            if (!settlePosition(s, account, seriesId, settlement.priceX18, s.series[seriesId].spec.contractMultiplier)) {
+                // Only void orders of the settled series were left: the account leaves it.
+                Account storage acct = s.accounts[account];
+                acct.seriesSet = SeriesSet.remove(acct.seriesSet, seriesId);
+            }
         }
     }
 }

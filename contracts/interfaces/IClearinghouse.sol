@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IOrderBook} from "./IOrderBook.sol";
+
 /// @title IClearinghouse
 /// @notice The exchange's one holder of collateral: a vault of one ERC-20 token, cross-margin
 /// accounts, futures series on index feeds, positions and PnL, fees, the insurance fund, the mark
@@ -18,11 +20,12 @@ pragma solidity 0.8.28;
 /// account and never between accounts, so the PnL of all accounts of a series sums to zero exactly.
 ///
 /// Assumptions. Correctness: the index oracle's reporters are honest in majority; the collateral
-/// token moves exactly the amounts asked (checked on every transfer); the matching engine (the
-/// order book, MATCHING_ENGINE_ROLE) submits only fills of orders their owners or operators placed.
+/// token moves exactly the amounts asked (checked on every transfer). Positions change only through
+/// the built-in order book (`IOrderBook`), on orders their owners or operators placed, and through
+/// settlement.
 /// Liveness: the oracle publishes within each feed's max age; someone calls `finalizeSettlement`
 /// after expiry (anyone may).
-interface IClearinghouse {
+interface IClearinghouse is IOrderBook {
     // ---------------------------------------------------------------------------------------
     // Types
     // ---------------------------------------------------------------------------------------
@@ -68,22 +71,6 @@ interface IClearinghouse {
         uint16 takerFeeBps;
         uint64 positionLimitQty;
         uint64 openInterestCapQty;
-    }
-
-    /// @notice A matched trade as the matching engine hands it over.
-    /// @param seriesId The series traded.
-    /// @param maker The account whose resting order was filled.
-    /// @param taker The account whose incoming order filled it.
-    /// @param takerIsBuy True when the taker buys (goes longer) and the maker sells.
-    /// @param qty Contracts traded (whole, at least the series' minQty).
-    /// @param priceX18 Trade price, a multiple of the series' tick.
-    struct Fill {
-        uint32 seriesId;
-        address maker;
-        address taker;
-        bool takerIsBuy;
-        uint64 qty;
-        uint256 priceX18;
     }
 
     /// @notice An account's position in one series.
@@ -132,9 +119,10 @@ interface IClearinghouse {
     /// @param cashX18 Realized cash (deposits - withdrawals + realized PnL - fees); may be negative.
     /// @param unrealizedPnlX18 Sum over positions of sizeQty x mark x multiplier - openNotional.
     /// @param equityX18 cash + unrealized PnL.
-    /// @param initialMarginX18 Sum of initial margin requirements (rounded up per series).
+    /// @param initialMarginX18 Sum of initial margin requirements (rounded up per series), resting orders included.
     /// @param maintenanceMarginX18 Sum of maintenance margin requirements (rounded up per series).
     /// @param withdrawableX18 max(0, min(cash, equity - initial margin)).
+    /// @param orderMarginX18 The part of `initialMarginX18` reserved for resting orders (worst case if they fill).
     struct AccountHealth {
         int256 cashX18;
         int256 unrealizedPnlX18;
@@ -142,6 +130,7 @@ interface IClearinghouse {
         uint256 initialMarginX18;
         uint256 maintenanceMarginX18;
         uint256 withdrawableX18;
+        uint256 orderMarginX18;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -175,12 +164,8 @@ interface IClearinghouse {
     error ParamOutOfBounds(bytes32 param, int256 value, int256 min, int256 max);
     /// @notice Thrown when trading a series at or after its expiry.
     error SeriesExpired(uint32 seriesId, uint256 expiry);
-    /// @notice Thrown when a fill's quantity is below the minimum.
+    /// @notice Thrown when an order's quantity is below the series' minimum.
     error QtyBelowMinimum(uint32 seriesId, uint256 qty, uint256 minQty);
-    /// @notice Thrown when a fill's price is zero or not a multiple of the tick.
-    error PriceNotOnTick(uint32 seriesId, uint256 priceX18, uint256 tickSizeX18);
-    /// @notice Thrown when a fill's maker and taker are the same account.
-    error SelfTrade(address account);
     /// @notice Thrown when a fill's price is farther from the mark than the series' band.
     error PriceOutsideBand(uint32 seriesId, uint256 priceX18, uint256 minPriceX18, uint256 maxPriceX18);
     /// @notice Thrown when a risk-increasing action needs the index and it is older than its max age.
@@ -237,30 +222,6 @@ interface IClearinghouse {
     event SettlementDelaysSet(uint256 disputeWindowSec, uint256 governanceGraceSec);
     /// @notice Emitted when the share of fees that goes to the insurance fund changes (bps).
     event InsuranceFeeShareSet(uint256 insuranceFeeShareBps);
-    /// @notice Emitted for every fill.
-    /// @param makerFeeX18 Fee charged to the maker (negative: rebate paid).
-    /// @param takerFeeX18 Fee charged to the taker.
-    event TradeSettled(
-        uint32 indexed seriesId,
-        address indexed maker,
-        address indexed taker,
-        bool takerIsBuy,
-        uint256 qty,
-        uint256 priceX18,
-        int256 makerFeeX18,
-        uint256 takerFeeX18
-    );
-    /// @notice Emitted when a fill changes an account's position (settlement emits AccountSettled).
-    /// @param sizeQty New signed size.
-    /// @param openNotionalX18 New cost basis.
-    /// @param realizedPnlX18 PnL realized into cash by this change (before fees).
-    event PositionChanged(
-        address indexed account,
-        uint32 indexed seriesId,
-        int256 sizeQty,
-        int256 openNotionalX18,
-        int256 realizedPnlX18
-    );
     /// @notice Emitted when fees are booked.
     /// @param toInsuranceX18 Part to the insurance fund; the rest goes to the fee pool.
     event FeesBooked(uint32 indexed seriesId, int256 totalFeeX18, uint256 toInsuranceX18);
@@ -341,18 +302,6 @@ interface IClearinghouse {
 
     /// @notice Adds `amountRaw` token units from the caller to the insurance fund.
     function contributeInsurance(uint256 amountRaw) external;
-
-    // ---------------------------------------------------------------------------------------
-    // Trading (matching engine)
-    // ---------------------------------------------------------------------------------------
-
-    /// @notice Books a matched trade: positions, realized PnL, fees, open interest and the basis
-    /// sample of the mark. MATCHING_ENGINE_ROLE only (the order book).
-    /// @dev Reverts unless: the series is live; qty and price fit the series; the price is within
-    /// the band around the mark; each side that raises its risk has a fresh index, no pause, room
-    /// under its position limit and the open-interest cap, and ends at or above initial margin;
-    /// each side that only reduces ends at or above initial margin or with a maintenance surplus no lower than before.
-    function applyTrade(Fill calldata fill) external;
 
     // ---------------------------------------------------------------------------------------
     // Settlement

@@ -2,19 +2,27 @@
 pragma solidity 0.8.28;
 
 /// @title SeriesSet
-/// @notice The set of series an account holds positions in: up to 8 non-zero uint32 ids packed in
+/// @notice The set of series an account holds positions or resting orders in: up to 8 non-zero uint32 ids packed in
 /// one storage word, so reading every series of an account costs one storage read.
 library SeriesSet {
     /// @notice Most ids one set holds.
     uint256 internal constant CAPACITY = 8;
 
     /// @notice `set` with `id` added in the first free lane; `ok` is false when the set is full.
-    /// @dev `id` must be non-zero and not yet in `set` (the clearinghouse adds a series when a position opens).
+    /// @dev `id` must be non-zero and not yet in `set` (the clearinghouse adds a series when a position opens or an order rests).
     function add(uint256 set, uint32 id) internal pure returns (uint256 updated, bool ok) {
         for (uint256 i = 0; i < CAPACITY; ++i) {
             if (uint32(set >> (32 * i)) == 0) return (set | (uint256(id) << (32 * i)), true);
         }
         return (set, false);
+    }
+
+    /// @notice True when `id` is in `set`.
+    function contains(uint256 set, uint32 id) internal pure returns (bool) {
+        for (uint256 i = 0; i < CAPACITY; ++i) {
+            if (uint32(set >> (32 * i)) == id) return true;
+        }
+        return false;
     }
 
     /// @notice `set` without `id` (unchanged when absent).

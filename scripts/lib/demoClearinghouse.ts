@@ -31,7 +31,7 @@ export async function runClearinghouseDemo(
     admin.address,
   );
   await (await ch.grantRole(await ch.MARKET_ADMIN_ROLE(), admin.address)).wait();
-  await (await ch.grantRole(await ch.MATCHING_ENGINE_ROLE(), engine.address)).wait();
+  await (await ch.grantRole(await ch.DIRECT_FILLER_ROLE(), engine.address)).wait();
   await (await ch.setInsuranceFeeShare(INSURANCE_FEE_SHARE_BPS)).wait();
   const now = (await ethers.provider.getBlock("latest"))!.timestamp;
   for (const listing of seriesToList(now, 3, feedIdOf)) {

@@ -5,15 +5,15 @@
 import type { Signer } from "ethers";
 import { encodeBytes32String } from "ethers";
 import { ethers } from "hardhat";
-import { Clearinghouse__factory } from "../../typechain-types";
-import type { Clearinghouse } from "../../typechain-types";
+import { ClearinghouseHarness__factory, Clearinghouse__factory } from "../../typechain-types";
+import type { Clearinghouse, ClearinghouseHarness } from "../../typechain-types";
 import type { IClearinghouse } from "../../typechain-types/contracts/core/Clearinghouse";
 import type { SeriesListing } from "../../config/series";
 
 export interface ClearinghouseLibraries {
   marginLogic: string;
   settlementLogic: string;
-  tradeLogic: string;
+  orderBookLogic: string;
 }
 
 /** Deploys the three logic libraries. */
@@ -23,13 +23,21 @@ export async function deployLogicLibraries(deployer: Signer): Promise<Clearingho
   const settlement = await (await ethers.getContractFactory("SettlementLogic", deployer)).deploy();
   const marginLogic = await margin.getAddress();
   const settlementLogic = await settlement.getAddress();
-  const trade = await (
-    await ethers.getContractFactory("TradeLogic", {
+  const orderBook = await (
+    await ethers.getContractFactory("OrderBookLogic", {
       signer: deployer,
       libraries: { MarginLogic: marginLogic },
     })
   ).deploy();
-  return { marginLogic, settlementLogic, tradeLogic: await trade.getAddress() };
+  return { marginLogic, settlementLogic, orderBookLogic: await orderBook.getAddress() };
+}
+
+function linkReferences(libs: ClearinghouseLibraries) {
+  return {
+    "contracts/core/logic/MarginLogic.sol:MarginLogic": libs.marginLogic,
+    "contracts/core/logic/SettlementLogic.sol:SettlementLogic": libs.settlementLogic,
+    "contracts/core/logic/OrderBookLogic.sol:OrderBookLogic": libs.orderBookLogic,
+  };
 }
 
 /** Deploys a clearinghouse over `collateral` and `oracle`, with `admin` as DEFAULT_ADMIN_ROLE. */
@@ -41,11 +49,33 @@ export async function deployClearinghouse(
   libraries?: ClearinghouseLibraries,
 ): Promise<{ clearinghouse: Clearinghouse; libraries: ClearinghouseLibraries }> {
   const libs = libraries ?? (await deployLogicLibraries(deployer));
-  const factory = new Clearinghouse__factory(
+  const factory = new Clearinghouse__factory(linkReferences(libs), deployer);
+  const clearinghouse = await factory.deploy(collateral, oracle, admin);
+  await clearinghouse.waitForDeployment();
+  return { clearinghouse, libraries: libs };
+}
+
+/**
+ * Test-only: the clearinghouse plus direct fills (`ClearinghouseHarness`), for unit tests that reach
+ * one fill's margin rules without a book. Never part of a deployment.
+ */
+export async function deployClearinghouseHarness(
+  deployer: Signer,
+  collateral: string,
+  oracle: string,
+  admin: string,
+): Promise<{ clearinghouse: ClearinghouseHarness; libraries: ClearinghouseLibraries }> {
+  const libs = await deployLogicLibraries(deployer);
+  const directFill = await (
+    await ethers.getContractFactory("DirectFillLogic", {
+      signer: deployer,
+      libraries: { MarginLogic: libs.marginLogic },
+    })
+  ).deploy();
+  const factory = new ClearinghouseHarness__factory(
     {
-      "contracts/core/logic/MarginLogic.sol:MarginLogic": libs.marginLogic,
-      "contracts/core/logic/SettlementLogic.sol:SettlementLogic": libs.settlementLogic,
-      "contracts/core/logic/TradeLogic.sol:TradeLogic": libs.tradeLogic,
+      ...linkReferences(libs),
+      "contracts/mocks/DirectFillLogic.sol:DirectFillLogic": await directFill.getAddress(),
     },
     deployer,
   );

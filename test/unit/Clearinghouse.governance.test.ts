@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { order } from "../helpers/orders";
 import { expect } from "chai";
 import { artifacts, ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
@@ -7,7 +8,7 @@ import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { encodeBytes32String, toBeHex } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { Clearinghouse__factory, IndexOracle__factory, TokenpitTimelock__factory } from "../../typechain-types";
-import type { IClearinghouse } from "../../typechain-types/contracts/core/Clearinghouse";
+import type { IDirectFills } from "../../typechain-types/contracts/mocks/ClearinghouseHarness";
 import { deployClearinghouse, deployLogicLibraries } from "../../scripts/lib/deployClearinghouse";
 import { feedIdOf, parseX18 } from "../../sdk";
 import { AIT, aitRisk, aitSpec, deploy6, fill, units } from "../fixtures/clearinghouse";
@@ -27,7 +28,6 @@ async function rolesFixture() {
     DEFAULT_ADMIN_ROLE: await ch.DEFAULT_ADMIN_ROLE(),
     MARKET_ADMIN_ROLE: await ch.MARKET_ADMIN_ROLE(),
     GUARDIAN_ROLE: await ch.GUARDIAN_ROLE(),
-    MATCHING_ENGINE_ROLE: await ch.MATCHING_ENGINE_ROLE(),
   };
   await ch.connect(f.admin).grantRole(roles.MARKET_ADMIN_ROLE, marketAdmin.address);
   await ch.connect(f.admin).revokeRole(roles.MARKET_ADMIN_ROLE, f.admin.address);
@@ -74,10 +74,6 @@ const ROLE_GATED: Record<string, { role: RoleName; args: Args }> = {
   pause: { role: "GUARDIAN_ROLE", args: () => [] },
   unpause: { role: "GUARDIAN_ROLE", args: () => [] },
   challengeSettlement: { role: "GUARDIAN_ROLE", args: () => [1n] },
-  applyTrade: {
-    role: "MATCHING_ENGINE_ROLE",
-    args: (f) => [fill(1n, f.alice.address, f.bob.address, 1n, "4")],
-  },
 };
 
 /** Every function any caller may use, with why that is safe and plausible arguments. */
@@ -90,6 +86,19 @@ const PUBLIC: Record<string, { reason: string; args: Args }> = {
   },
   setOperator: { reason: "writes only the caller's own operator flags", args: (f) => [f.bob.address, true] },
   contributeInsurance: { reason: "only adds to the insurance fund", args: () => [1n] },
+  placeOrder: {
+    reason: "trades for the caller's own account or one it operates (CH-10)",
+    args: (_f, caller) => [order(1n, caller.address, true, 1n, "3.9")],
+  },
+  cancelOrder: { reason: "the order's owner or operator only (CH-10)", args: () => [1n] },
+  replaceOrder: {
+    reason: "the order's owner or operator only (CH-10)",
+    args: (_f, caller) => [1n, order(1n, caller.address, true, 1n, "3.9")],
+  },
+  cancelAllOrders: {
+    reason: "owner or operator; anyone only below maintenance or after expiry, and it only releases reserve",
+    args: (_f, caller) => [caller.address, 1n],
+  },
   finalizeSettlement: { reason: "after expiry, proposes the oracle TWAP only", args: () => [1n] },
   settleAccount: { reason: "closes a final series at its final price", args: (f) => [1n, f.alice.address] },
   settleAccounts: { reason: "closes a final series at its final price", args: (f) => [1n, [f.alice.address]] },
@@ -105,7 +114,6 @@ function actors(f: RolesFixture): [string, HardhatEthersSigner, RoleName | undef
     ["admin", f.admin, "DEFAULT_ADMIN_ROLE"],
     ["marketAdmin", f.marketAdmin, "MARKET_ADMIN_ROLE"],
     ["guardian", f.guardian, "GUARDIAN_ROLE"],
-    ["engine", f.engine, "MATCHING_ENGINE_ROLE"],
     ["alice", f.alice, undefined],
     ["stranger", f.stranger, undefined],
   ];
@@ -519,7 +527,7 @@ describe("Clearinghouse governance", function () {
       const f = await loadFixture(pausedFixture);
       const ch = f.clearinghouse;
       const [alice, bob, carol] = [f.alice.address, f.bob.address, f.carol.address];
-      const cases: [string, IClearinghouse.FillStruct][] = [
+      const cases: [string, IDirectFills.FillStruct][] = [
         ["both sides grow", fill(1n, alice, bob, 1n, "4")],
         ["only the maker opens", fill(1n, carol, bob, 1n, "4", false)],
         ["only the taker opens", fill(1n, alice, carol, 1n, "4", false)],
@@ -663,21 +671,33 @@ describe("Clearinghouse governance", function () {
       ).to.be.revertedWithCustomError(f.clearinghouse, "ZeroAddress");
     });
 
-    it("CH-10: only the matching engine changes positions", async function () {
+    it("CH-10: no role trades for an account: orders need its owner or operator", async function () {
       const f = await loadFixture(tradedFixture);
       const ch = f.clearinghouse;
-      await ch.connect(f.alice).setOperator(f.bob.address, true);
-      await ch.connect(f.bob).setOperator(f.alice.address, true);
-      const role = await ch.MATCHING_ENGINE_ROLE();
-      const closing = fill(1n, f.alice.address, f.bob.address, 10n, "4", false);
-      for (const caller of [f.alice, f.bob, f.admin, f.guardian, f.stranger]) {
-        await expect(ch.connect(caller).applyTrade(closing))
-          .to.be.revertedWithCustomError(ch, "AccessControlUnauthorizedAccount")
-          .withArgs(caller.address, role);
+      const closing = order(1n, f.alice.address, true, 10n, "4", { kind: "ImmediateOrCancel" });
+      for (const caller of [f.bob, f.admin, f.guardian, f.stranger]) {
+        await expect(ch.connect(caller).placeOrder(closing))
+          .to.be.revertedWithCustomError(ch, "NotAccountOwnerOrOperator")
+          .withArgs(f.alice.address, caller.address);
       }
-      expect((await ch.positionOf(f.alice.address, 1n)).sizeQty).to.equal(-10n);
-      await ch.connect(f.engine).applyTrade(closing);
-      expect((await ch.positionOf(f.alice.address, 1n)).sizeQty).to.equal(0n);
+      const resting = await ch.connect(f.alice).placeOrder.staticCall(order(1n, f.alice.address, true, 1n, "3.9"));
+      await ch.connect(f.alice).placeOrder(order(1n, f.alice.address, true, 1n, "3.9"));
+      for (const caller of [f.bob, f.admin, f.guardian, f.stranger]) {
+        await expect(ch.connect(caller).cancelOrder(resting.orderId))
+          .to.be.revertedWithCustomError(ch, "NotAccountOwnerOrOperator")
+          .withArgs(f.alice.address, caller.address);
+        await expect(ch.connect(caller).replaceOrder(resting.orderId, order(1n, f.alice.address, true, 1n, "3.8")))
+          .to.be.revertedWithCustomError(ch, "NotAccountOwnerOrOperator")
+          .withArgs(f.alice.address, caller.address);
+      }
+      // The production clearinghouse has no direct-fill entry point and no role that could add one.
+      const production = Clearinghouse__factory.createInterface();
+      expect(production.getFunction("applyTrade")).to.equal(null);
+      expect(production.fragments.some((fragment) => fragment.format("full").includes("ENGINE"))).to.equal(false);
+      // An operator may trade for the account.
+      await ch.connect(f.alice).setOperator(f.bob.address, true);
+      await ch.connect(f.bob).cancelOrder(resting.orderId);
+      expect((await ch.exposureOf(f.alice.address, 1n)).openOrders).to.equal(0n);
     });
 
     it("CH-10: a deposit by someone else only increases the account's cash and equity", async function () {
@@ -770,7 +790,7 @@ describe("Clearinghouse governance", function () {
       const first = await deployClearinghouse(deployer, token, oracle, f.admin.address);
       const code = (await ethers.provider.getCode(await first.clearinghouse.getAddress())).slice(2).toLowerCase();
       const libs = first.libraries;
-      for (const address of [libs.marginLogic, libs.settlementLogic, libs.tradeLogic]) {
+      for (const address of [libs.marginLogic, libs.settlementLogic, libs.orderBookLogic]) {
         expect(code).to.include(address.slice(2).toLowerCase());
       }
 
@@ -779,7 +799,7 @@ describe("Clearinghouse governance", function () {
       const linked: Record<string, string> = {
         MarginLogic: libs.marginLogic,
         SettlementLogic: libs.settlementLogic,
-        TradeLogic: libs.tradeLogic,
+        OrderBookLogic: libs.orderBookLogic,
       };
       const linkedBytes = new Set<number>();
       let references = 0;
@@ -813,12 +833,12 @@ describe("Clearinghouse governance", function () {
       for (const i of differing)
         expect(linkedBytes.has(i), `byte ${i} differs outside a link reference`).to.equal(true);
 
-      // TradeLogic calls MarginLogic at its linked address too, and links nothing else; no runtime code can
+      // OrderBookLogic calls MarginLogic at its linked address too, and links nothing else; no runtime code can
       // self-destruct or CALLCODE.
-      const tradeCode = (await ethers.provider.getCode(libs.tradeLogic)).slice(2).toLowerCase();
-      expect(tradeCode).to.include(libs.marginLogic.slice(2).toLowerCase());
-      const tradeArtifact = await artifacts.readArtifact("TradeLogic");
-      expect(Object.values(tradeArtifact.deployedLinkReferences).flatMap((refs) => Object.keys(refs))).to.deep.equal([
+      const bookCode = (await ethers.provider.getCode(libs.orderBookLogic)).slice(2).toLowerCase();
+      expect(bookCode).to.include(libs.marginLogic.slice(2).toLowerCase());
+      const bookArtifact = await artifacts.readArtifact("OrderBookLogic");
+      expect(Object.values(bookArtifact.deployedLinkReferences).flatMap((refs) => Object.keys(refs))).to.deep.equal([
         "MarginLogic",
       ]);
       for (const address of [await first.clearinghouse.getAddress(), ...Object.values(libs)]) {

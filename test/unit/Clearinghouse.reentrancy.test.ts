@@ -1,3 +1,4 @@
+import { order } from "../helpers/orders";
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeBytes32String } from "ethers";
@@ -22,13 +23,17 @@ async function callbackFixture() {
     DEFAULT_ADMIN_ROLE: await clearinghouse.DEFAULT_ADMIN_ROLE(),
     MARKET_ADMIN_ROLE: await clearinghouse.MARKET_ADMIN_ROLE(),
     GUARDIAN_ROLE: await clearinghouse.GUARDIAN_ROLE(),
-    MATCHING_ENGINE_ROLE: await clearinghouse.MATCHING_ENGINE_ROLE(),
+    DIRECT_FILLER_ROLE: await clearinghouse.DIRECT_FILLER_ROLE(),
   };
   await clearinghouse.connect(alice).deposit(units(100_000, 6));
   await clearinghouse.connect(bob).deposit(units(100_000, 6));
   await clearinghouse.connect(carol).contributeInsurance(units(1_000, 6));
   await clearinghouse.connect(engine).applyTrade(fill(1n, alice.address, bob.address, 10n, "4"));
-  return { ...f, roles };
+  // A resting bid of alice, for the cancel and replace calls a re-entering token would try.
+  const aliceOrderId = (await clearinghouse.connect(alice).placeOrder.staticCall(order(1n, alice.address, true, 1n, "3.9")))
+    .orderId;
+  await clearinghouse.connect(alice).placeOrder(order(1n, alice.address, true, 1n, "3.9"));
+  return { ...f, roles, aliceOrderId };
 }
 
 type Fixture = Awaited<ReturnType<typeof callbackFixture>>;
@@ -36,7 +41,8 @@ type RoleName = keyof Fixture["roles"];
 
 /** Calldata of a plausible call of each mutating function, as a re-entering token would send it. */
 const CALLDATA: Record<string, (f: Fixture, tokenAddress: string) => string> = {
-  applyTrade: (f) => iface().encodeFunctionData("applyTrade", [fill(1n, f.alice.address, f.bob.address, 1n, "4")]),
+  cancelAllOrders: (f) => iface().encodeFunctionData("cancelAllOrders", [f.alice.address, 1n]),
+  cancelOrder: (f) => iface().encodeFunctionData("cancelOrder", [f.aliceOrderId]),
   challengeSettlement: () => iface().encodeFunctionData("challengeSettlement", [1n]),
   contributeInsurance: () => iface().encodeFunctionData("contributeInsurance", [1n]),
   deposit: () => iface().encodeFunctionData("deposit", [1n]),
@@ -49,7 +55,10 @@ const CALLDATA: Record<string, (f: Fixture, tokenAddress: string) => string> = {
       aitRisk(),
     ]),
   pause: () => iface().encodeFunctionData("pause"),
+  placeOrder: (f) => iface().encodeFunctionData("placeOrder", [order(1n, f.alice.address, true, 1n, "3.9")]),
   renounceRole: (f, token) => iface().encodeFunctionData("renounceRole", [f.roles.GUARDIAN_ROLE, token]),
+  replaceOrder: (f) =>
+    iface().encodeFunctionData("replaceOrder", [f.aliceOrderId, order(1n, f.alice.address, true, 1n, "3.8")]),
   revokeRole: (f) => iface().encodeFunctionData("revokeRole", [f.roles.GUARDIAN_ROLE, f.guardian.address]),
   setInsuranceFeeShare: () => iface().encodeFunctionData("setInsuranceFeeShare", [5_000n]),
   setOperator: (f) => iface().encodeFunctionData("setOperator", [f.stranger.address, true]),
@@ -68,12 +77,15 @@ const CALLDATA: Record<string, (f: Fixture, tokenAddress: string) => string> = {
 
 /** Functions with the nonReentrant modifier: every value-moving or position-changing entry point. */
 const GUARDED = [
-  "applyTrade",
+  "cancelAllOrders",
+  "cancelOrder",
   "challengeSettlement",
   "contributeInsurance",
   "deposit",
   "depositFor",
   "finalizeSettlement",
+  "placeOrder",
+  "replaceOrder",
   "setSettlementPriceByGovernance",
   "settleAccount",
   "settleAccounts",

@@ -79,13 +79,47 @@ library MarginLogic {
         uint256 observedUntil = observedAt < spec.expiry ? observedAt : spec.expiry;
         uint256 observedAvgX18 = 0;
         if (observedUntil > windowStart) {
-            try oracle.twap(spec.feedId, windowStart, observedUntil) returns (uint256 twapX18) {
-                observedAvgX18 = twapX18;
-            } catch {
-                observedUntil = windowStart;
-            }
+            S.WindowAverage memory cached = s.windowAverages[seriesId];
+            observedAvgX18 = cached.observedUntil == observedUntil
+                ? cached.averageX18
+                : windowAverage(oracle, spec.feedId, windowStart, observedUntil);
+            if (observedAvgX18 == 0) observedUntil = windowStart;
         }
         return MarkPrice.markFrom(indexX18, basisX18, windowStart, spec.expiry, observedUntil, observedAvgX18);
+    }
+
+    /// @notice Stores the window average of a series up to its latest oracle round, so later marks in
+    /// the same round read one word instead of averaging the oracle's history again.
+    /// @param observedAt Observation time of the latest accepted index round.
+    function cacheWindowAverage(
+        S.Layout storage s,
+        IIndexOracle oracle,
+        uint32 seriesId,
+        IClearinghouse.SeriesSpec memory spec,
+        uint256 observedAt
+    ) external {
+        uint256 windowStart = uint256(spec.expiry) - spec.averagingWindowSec;
+        uint256 observedUntil = observedAt < spec.expiry ? observedAt : spec.expiry;
+        if (observedUntil <= windowStart || s.windowAverages[seriesId].observedUntil == observedUntil) return;
+        s.windowAverages[seriesId] = S.WindowAverage({
+            observedUntil: uint64(observedUntil),
+            averageX18: uint192(windowAverage(oracle, spec.feedId, windowStart, observedUntil))
+        });
+    }
+
+    /// @notice The oracle TWAP over [windowStart, observedUntil], or 0 when the oracle cannot average
+    /// it (a history or methodology boundary); the mark then falls back to index + basis.
+    function windowAverage(
+        IIndexOracle oracle,
+        bytes32 feedId,
+        uint256 windowStart,
+        uint256 observedUntil
+    ) internal view returns (uint256) {
+        try oracle.twap(feedId, windowStart, observedUntil) returns (uint256 twapX18) {
+            return twapX18;
+        } catch {
+            return 0;
+        }
     }
 
     function _addSeries(
@@ -99,13 +133,80 @@ library MarginLogic {
         uint256 multiplier = record.spec.contractMultiplier;
         IClearinghouse.Position memory position = s.positions[account][seriesId];
         uint256 absSize = FixedPointMath.abs(position.sizeQty);
-        result.unrealizedPnlX18 += PositionMath.unrealizedPnlX18(
-            position.sizeQty,
-            position.openNotionalX18,
+        int256 pnlX18 = PositionMath.unrealizedPnlX18(position.sizeQty, position.openNotionalX18, markX18, multiplier);
+        uint256 imX18 = PositionMath.requirementX18(absSize, markX18, multiplier, record.risk.imBps);
+        result.unrealizedPnlX18 += pnlX18;
+        result.initialMarginX18 += imX18;
+        result.maintenanceMarginX18 += PositionMath.requirementX18(absSize, markX18, multiplier, record.risk.mmBps);
+        // Resting orders of an expired series are void and reserve nothing.
+        if (block.timestamp >= record.spec.expiry) return;
+        S.Exposure memory exposure = s.exposures[account][seriesId];
+        if (exposure.buyQty == 0 && exposure.sellQty == 0) return;
+        uint256 orderMarginX18 = orderMargin(
+            position,
+            exposure,
+            markX18,
+            multiplier,
+            record.spec.tickSizeX18,
+            record.risk.imBps,
+            pnlX18 - int256(imX18)
+        );
+        result.initialMarginX18 += orderMarginX18;
+        result.orderMarginX18 += orderMarginX18;
+    }
+
+    /// @notice Initial margin reserved for resting orders: how far (PnL - initial margin) of the series
+    /// falls, at the mark, in the worst of three cases beyond the current one: all bids filled at their
+    /// prices, all asks filled, or both. Mirrored by `orderMargin` in `sdk/core/margin.ts`.
+    /// @param multiplier The series' contract multiplier.
+    /// @param tickSizeX18 The series' tick size.
+    /// @param surplusX18 PnL - initial margin of the position as it is.
+    function orderMargin(
+        IClearinghouse.Position memory position,
+        S.Exposure memory exposure,
+        uint256 markX18,
+        uint256 multiplier,
+        uint256 tickSizeX18,
+        uint256 imBps,
+        int256 surplusX18
+    ) internal pure returns (uint256) {
+        int256 buyNotionalX18 = int256(uint256(exposure.buyTickQty) * tickSizeX18 * multiplier);
+        int256 sellNotionalX18 = int256(uint256(exposure.sellTickQty) * tickSizeX18 * multiplier);
+        int256 buyQty = int256(uint256(exposure.buyQty));
+        int256 sellQty = int256(uint256(exposure.sellQty));
+        int256 worstX18 = surplusX18;
+        int256 caseX18 = _surplus(position, buyQty, buyNotionalX18, markX18, multiplier, imBps);
+        if (caseX18 < worstX18) worstX18 = caseX18;
+        caseX18 = _surplus(position, -sellQty, -sellNotionalX18, markX18, multiplier, imBps);
+        if (caseX18 < worstX18) worstX18 = caseX18;
+        caseX18 = _surplus(
+            position,
+            buyQty - sellQty,
+            buyNotionalX18 - sellNotionalX18,
+            markX18,
+            multiplier,
+            imBps
+        );
+        if (caseX18 < worstX18) worstX18 = caseX18;
+        return uint256(surplusX18 - worstX18);
+    }
+
+    /// @dev PnL - initial margin at the mark after adding `deltaQty` contracts bought for `deltaNotionalX18`.
+    function _surplus(
+        IClearinghouse.Position memory position,
+        int256 deltaQty,
+        int256 deltaNotionalX18,
+        uint256 markX18,
+        uint256 multiplier,
+        uint256 imBps
+    ) private pure returns (int256) {
+        int256 sizeQty = position.sizeQty + deltaQty;
+        int256 pnlX18 = PositionMath.unrealizedPnlX18(
+            sizeQty,
+            position.openNotionalX18 + deltaNotionalX18,
             markX18,
             multiplier
         );
-        result.initialMarginX18 += PositionMath.requirementX18(absSize, markX18, multiplier, record.risk.imBps);
-        result.maintenanceMarginX18 += PositionMath.requirementX18(absSize, markX18, multiplier, record.risk.mmBps);
+        return pnlX18 - int256(PositionMath.requirementX18(FixedPointMath.abs(sizeQty), markX18, multiplier, imBps));
     }
 }

@@ -9,20 +9,20 @@ import {IIndexOracle} from "../../interfaces/IIndexOracle.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {MarkPrice} from "../../libraries/MarkPrice.sol";
 import {PositionMath} from "../../libraries/PositionMath.sol";
-import {SeriesSet} from "../../libraries/SeriesSet.sol";
 import {ClearinghouseStorage as S} from "../ClearinghouseStorage.sol";
 import {MarginLogic} from "./MarginLogic.sol";
 
 /// @title TradeLogic
-/// @notice Books fills handed over by the matching engine: positions, realized PnL, fees, open
-/// interest, the mark's basis sample, and the margin checks of both sides.
+/// @notice What every fill needs, shared by the order book's matching (`OrderBookLogic`): the series'
+/// context at the mark, the price band, positions, open interest, fees, the mark's basis sample and
+/// the margin rules. Internal functions only: they are compiled into their callers.
 library TradeLogic {
     using SafeCast for int256;
     using SafeCast for uint256;
 
     uint256 internal constant BPS = 10_000;
 
-    /// @dev Everything one fill needs about its series and the market, read once.
+    /// @notice Everything a trade needs about its series and the market, read once.
     struct TradeContext {
         uint32 seriesId;
         bool paused;
@@ -34,7 +34,7 @@ library TradeLogic {
         uint256 markX18;
     }
 
-    /// @dev One side's position before and after a fill.
+    /// @notice One side's position before and after a trade.
     struct SideChange {
         int256 oldSize;
         int256 oldOpen;
@@ -43,156 +43,62 @@ library TradeLogic {
         int256 realizedPnlX18;
     }
 
-    /// @dev What one side of a fill did.
-    struct SideResult {
-        bool raisedRisk;
-        int256 longSizeChange;
-        int256 maintenanceSurplusChangeX18;
-        int256 feeX18;
-    }
-
-    /// @notice See `IClearinghouse.applyTrade`.
-    function applyTrade(
+    /// @notice The context of a trade in `seriesId` now: spec, risk, latest index and mark. Caches the
+    /// series' window average for this oracle round first, so every later mark in it is cheap.
+    /// @dev Reverts with `SeriesExpired` at or after expiry.
+    function context(
         S.Layout storage s,
         IIndexOracle oracle,
-        IClearinghouse.Fill calldata fill,
+        uint32 seriesId,
         bool paused
-    ) external {
-        TradeContext memory ctx = _tradeContext(s, oracle, fill);
+    ) internal returns (TradeContext memory ctx) {
+        S.SeriesRecord storage record = S.requireSeries(s, seriesId);
+        ctx.seriesId = seriesId;
         ctx.paused = paused;
-        S.settleFinalSeries(s, fill.maker);
-        S.settleFinalSeries(s, fill.taker);
-
-        int256 takerDelta = fill.takerIsBuy ? int256(uint256(fill.qty)) : -int256(uint256(fill.qty));
-        uint256 notional = PositionMath.notionalX18(fill.qty, fill.priceX18, ctx.spec.contractMultiplier);
-        SideResult memory maker = _applySide(
-            s,
-            ctx,
-            fill.maker,
-            -takerDelta,
-            fill.priceX18,
-            ctx.risk.makerFeeBps,
-            notional
-        );
-        SideResult memory taker = _applySide(
-            s,
-            ctx,
-            fill.taker,
-            takerDelta,
-            fill.priceX18,
-            int256(uint256(ctx.risk.takerFeeBps)),
-            notional
-        );
-
-        _updateOpenInterest(s, ctx, maker.longSizeChange + taker.longSizeChange);
-        _bookFees(s, fill.seriesId, maker.feeX18 + taker.feeX18);
-        _sampleBasis(s, ctx, fill.priceX18);
-        emit IClearinghouse.TradeSettled(
-            fill.seriesId,
-            fill.maker,
-            fill.taker,
-            fill.takerIsBuy,
-            fill.qty,
-            fill.priceX18,
-            maker.feeX18,
-            uint256(taker.feeX18)
-        );
-
-        _checkMarginAfterTrade(s, oracle, ctx, fill.maker, maker);
-        _checkMarginAfterTrade(s, oracle, ctx, fill.taker, taker);
-    }
-
-    function _tradeContext(
-        S.Layout storage s,
-        IIndexOracle oracle,
-        IClearinghouse.Fill calldata fill
-    ) private view returns (TradeContext memory ctx) {
-        S.SeriesRecord storage record = S.requireSeries(s, fill.seriesId);
-        ctx.seriesId = fill.seriesId;
         ctx.spec = record.spec;
         ctx.risk = record.risk;
-        if (block.timestamp >= ctx.spec.expiry) revert IClearinghouse.SeriesExpired(fill.seriesId, ctx.spec.expiry);
-        if (fill.qty < ctx.spec.minQty) revert IClearinghouse.QtyBelowMinimum(fill.seriesId, fill.qty, ctx.spec.minQty);
-        if (fill.priceX18 == 0 || fill.priceX18 % ctx.spec.tickSizeX18 != 0) {
-            revert IClearinghouse.PriceNotOnTick(fill.seriesId, fill.priceX18, ctx.spec.tickSizeX18);
-        }
-        if (fill.maker == address(0) || fill.taker == address(0)) revert IClearinghouse.ZeroAddress();
-        if (fill.maker == fill.taker) revert IClearinghouse.SelfTrade(fill.maker);
+        if (block.timestamp >= ctx.spec.expiry) revert IClearinghouse.SeriesExpired(seriesId, ctx.spec.expiry);
         (ctx.indexX18, ctx.indexObservedAt, , ctx.indexStale) = oracle.peekLatest(ctx.spec.feedId);
+        if (ctx.indexObservedAt + ctx.spec.averagingWindowSec > ctx.spec.expiry) {
+            MarginLogic.cacheWindowAverage(s, oracle, seriesId, ctx.spec, ctx.indexObservedAt);
+        }
         ctx.markX18 = MarginLogic.mark(
             s,
             oracle,
-            fill.seriesId,
+            seriesId,
             ctx.spec,
             ctx.risk.orderBandBps,
             ctx.indexX18,
             ctx.indexObservedAt
         );
-        // The band's floor rounds up and its ceiling down: the band is never wider than stated.
-        uint256 minPriceX18 = FixedPointMath.mulDivUp(ctx.markX18, BPS - ctx.risk.orderBandBps, BPS);
-        uint256 maxPriceX18 = FixedPointMath.mulDivDown(ctx.markX18, BPS + ctx.risk.orderBandBps, BPS);
-        if (fill.priceX18 < minPriceX18 || fill.priceX18 > maxPriceX18) {
-            revert IClearinghouse.PriceOutsideBand(fill.seriesId, fill.priceX18, minPriceX18, maxPriceX18);
-        }
     }
 
-    function _applySide(
-        S.Layout storage s,
-        TradeContext memory ctx,
-        address account,
-        int256 deltaQty,
-        uint256 priceX18,
-        int256 feeBps,
-        uint256 notional
-    ) private returns (SideResult memory result) {
-        IClearinghouse.Position storage position = s.positions[account][ctx.seriesId];
-        SideChange memory change;
-        change.oldSize = position.sizeQty;
-        change.oldOpen = position.openNotionalX18;
-        (change.newSize, change.newOpen, change.realizedPnlX18) = PositionMath.applyTrade(
-            change.oldSize,
-            change.oldOpen,
-            deltaQty,
-            priceX18,
-            ctx.spec.contractMultiplier
-        );
-        uint256 newAbs = FixedPointMath.abs(change.newSize);
-        result.raisedRisk =
-            newAbs > FixedPointMath.abs(change.oldSize) ||
-            (change.oldSize > 0 && change.newSize < 0) ||
-            (change.oldSize < 0 && change.newSize > 0);
-        if (result.raisedRisk) _checkRiskIncreaseAllowed(ctx, account, newAbs);
-        result.feeX18 = PositionMath.feeX18(notional, feeBps);
-        result.longSizeChange =
-            (change.newSize > 0 ? change.newSize : int256(0)) - (change.oldSize > 0 ? change.oldSize : int256(0));
-        result.maintenanceSurplusChangeX18 = _maintenanceSurplusChange(ctx, change, result.feeX18);
-
-        position.sizeQty = change.newSize.toInt64();
-        position.openNotionalX18 = change.newOpen.toInt192();
-        S.Account storage acct = s.accounts[account];
-        acct.cashX18 += change.realizedPnlX18 - result.feeX18;
-        if (change.oldSize == 0) {
-            (uint256 updated, bool ok) = SeriesSet.add(acct.seriesSet, ctx.seriesId);
-            if (!ok) revert IClearinghouse.TooManySeries(account, SeriesSet.CAPACITY);
-            acct.seriesSet = updated;
-        } else if (change.newSize == 0) {
-            acct.seriesSet = SeriesSet.remove(acct.seriesSet, ctx.seriesId);
-        }
-        emit IClearinghouse.PositionChanged(
-            account,
-            ctx.seriesId,
-            change.newSize,
-            change.newOpen,
-            change.realizedPnlX18
-        );
+    /// @notice The band of fill prices around the mark.
+    /// @dev The floor rounds up and the ceiling down: the band is never wider than stated.
+    function band(TradeContext memory ctx) internal pure returns (uint256 minPriceX18, uint256 maxPriceX18) {
+        minPriceX18 = FixedPointMath.mulDivUp(ctx.markX18, BPS - ctx.risk.orderBandBps, BPS);
+        maxPriceX18 = FixedPointMath.mulDivDown(ctx.markX18, BPS + ctx.risk.orderBandBps, BPS);
     }
 
-    /// @dev Change of (equity - maintenance margin) of one side at the current mark; exact.
-    function _maintenanceSurplusChange(
+    /// @notice Long-size change of a position (for open interest, the sum of long sizes).
+    function longSizeChange(int256 oldSize, int256 newSize) internal pure returns (int256) {
+        return (newSize > 0 ? newSize : int256(0)) - (oldSize > 0 ? oldSize : int256(0));
+    }
+
+    /// @notice True when a position change raises risk: larger, or flipped to the other side.
+    function raisesRisk(int256 oldSize, int256 newSize) internal pure returns (bool) {
+        return
+            FixedPointMath.abs(newSize) > FixedPointMath.abs(oldSize) ||
+            (oldSize > 0 && newSize < 0) ||
+            (oldSize < 0 && newSize > 0);
+    }
+
+    /// @notice Change of (equity - maintenance margin) of one side at the current mark; exact.
+    function maintenanceSurplusChange(
         TradeContext memory ctx,
         SideChange memory change,
         int256 feeX18
-    ) private pure returns (int256) {
+    ) internal pure returns (int256) {
         uint256 multiplier = ctx.spec.contractMultiplier;
         int256 equityChange =
             PositionMath.unrealizedPnlX18(change.newSize, change.newOpen, ctx.markX18, multiplier) +
@@ -214,7 +120,8 @@ library TradeLogic {
         return equityChange - int256(mmAfter) + int256(mmBefore);
     }
 
-    function _checkRiskIncreaseAllowed(TradeContext memory ctx, address account, uint256 newAbs) private pure {
+    /// @notice Reverts unless a side may raise its risk: no pause, a fresh index, room under the position limit.
+    function checkRiskIncreaseAllowed(TradeContext memory ctx, address account, uint256 newAbs) internal pure {
         if (ctx.paused) revert Pausable.EnforcedPause();
         if (ctx.indexStale) revert IClearinghouse.IndexStale(ctx.seriesId, ctx.indexObservedAt);
         if (newAbs > ctx.risk.positionLimitQty) {
@@ -222,7 +129,8 @@ library TradeLogic {
         }
     }
 
-    function _updateOpenInterest(S.Layout storage s, TradeContext memory ctx, int256 change) private {
+    /// @notice Applies a change of open interest; an increase must stay within the cap.
+    function updateOpenInterest(S.Layout storage s, TradeContext memory ctx, int256 change) internal {
         if (change == 0) return;
         IClearinghouse.MarketState storage market = s.markets[ctx.seriesId];
         uint256 openInterest = uint256(int256(uint256(market.openInterestQty)) + change);
@@ -232,7 +140,8 @@ library TradeLogic {
         market.openInterestQty = openInterest.toUint64();
     }
 
-    function _bookFees(S.Layout storage s, uint32 seriesId, int256 totalFeeX18) private {
+    /// @notice Books the fees of a trade: the insurance share to the fund, the rest to the fee pool.
+    function bookFees(S.Layout storage s, uint32 seriesId, int256 totalFeeX18) internal {
         // Non-negative by the fee bounds: |maker rebate bps| <= taker bps, rebates round down, fees up.
         uint256 total = uint256(totalFeeX18);
         // The insurance share rounds down; the fee pool keeps the remainder, so nothing is lost.
@@ -242,7 +151,8 @@ library TradeLogic {
         emit IClearinghouse.FeesBooked(seriesId, totalFeeX18, toInsurance);
     }
 
-    function _sampleBasis(S.Layout storage s, TradeContext memory ctx, uint256 priceX18) private {
+    /// @notice Samples the traded basis (price - index, clamped to the band) into the mark's EMA.
+    function sampleBasis(S.Layout storage s, TradeContext memory ctx, uint256 priceX18) internal {
         IClearinghouse.MarketState storage market = s.markets[ctx.seriesId];
         int256 emaX18 = MarkPrice.basisAt(
             market.basisEmaX18,
@@ -262,17 +172,18 @@ library TradeLogic {
         emit IClearinghouse.BasisSampled(ctx.seriesId, sampleX18, emaX18);
     }
 
-    /// @dev A side that raised its risk must end at or above initial margin. A side that only reduced
+    /// @notice A side that raised its risk must end at or above initial margin (resting orders included). A side that only reduced
     /// must end at or above initial margin, or not have lowered its maintenance surplus (so closing
     /// near the mark stays possible even below maintenance margin).
-    function _checkMarginAfterTrade(
+    function checkMarginAfterTrade(
         S.Layout storage s,
         IIndexOracle oracle,
         TradeContext memory ctx,
         address account,
-        SideResult memory side
-    ) private view {
-        if (!side.raisedRisk && side.maintenanceSurplusChangeX18 >= 0) return;
+        bool raisedRisk,
+        int256 maintenanceSurplusChangeX18
+    ) internal view {
+        if (!raisedRisk && maintenanceSurplusChangeX18 >= 0) return;
         // The trade does not move the mark in its own block (see MarkPrice), so the traded series' mark is reused.
         IClearinghouse.AccountHealth memory health = MarginLogic.health(s, oracle, account, ctx.seriesId, ctx.markX18);
         if (health.equityX18 < int256(health.initialMarginX18)) {

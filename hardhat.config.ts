@@ -57,7 +57,6 @@ const config: HardhatUserConfig = {
     overrides: Object.fromEntries(
       [
         "contracts/core/Clearinghouse.sol",
-        "contracts/core/logic/OrderBookLogic.sol",
         "contracts/mocks/ClearinghouseHarness.sol",
       ].map((file) => [
         file,

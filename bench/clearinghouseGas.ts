@@ -5,6 +5,7 @@
  */
 import { ethers, network } from "hardhat";
 import { Wallet, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
+import type { Signer } from "ethers";
 import { MockERC20__factory } from "../typechain-types";
 import type { IndexOracle } from "../typechain-types";
 import { deployClearinghouse } from "../scripts/lib/deployClearinghouse";
@@ -40,7 +41,7 @@ export async function benchClearinghouse(
     deployer.address,
   );
   const chAddress = await ch.getAddress();
-  for (const role of [await ch.MARKET_ADMIN_ROLE(), await ch.GUARDIAN_ROLE(), await ch.DIRECT_FILLER_ROLE()]) {
+  for (const role of [await ch.MARKET_ADMIN_ROLE(), await ch.GUARDIAN_ROLE()]) {
     await ch.grantRole(role, deployer.address);
   }
   await ch.setInsuranceFeeShare(INSURANCE_FEE_SHARE_BPS);
@@ -74,40 +75,71 @@ export async function benchClearinghouse(
   gas["vault.withdraw"] = gasOf(
     await (await ch.connect(alice).withdraw(alice.address, 1_000n * unit, alice.address)).wait(),
   );
-  await ch.connect(bob).deposit(100_000n * unit);
+  await ch.connect(bob).deposit(5_000_000n * unit);
 
-  // Trades: both sides opening, then adding, then closing; accounts hold one series.
+  // Trades through the book: alice quotes, bob takes; both already hold a position (steady state).
   const price = (await oracle.peekLatest(feedId))[0];
-  const tick = ait.tickSizeX18;
-  const onTick = (p: bigint) => (p / tick) * tick;
-  const fill = (qty: bigint, p: bigint, takerIsBuy: boolean) => ({
+  const mid = price / ait.tickSizeX18;
+  const order = (account: string, isBuy: boolean, qty: bigint, tick: bigint, kind = 0, maxFills = 50) => ({
     seriesId: 1,
-    maker: alice.address,
-    taker: bob.address,
-    takerIsBuy,
+    account,
+    isBuy,
+    kind,
+    reduceOnly: false,
+    tick,
     qty,
-    priceX18: onTick(p),
+    expiresAt: 0,
+    maxFills,
   });
-  gas["trade.applyTrade.open"] = gasOf(await (await ch.applyTrade(fill(10n, price, true))).wait());
-  gas["trade.applyTrade.increase"] = gasOf(await (await ch.applyTrade(fill(5n, price, true))).wait());
-  gas["trade.applyTrade.reduce"] = gasOf(await (await ch.applyTrade(fill(5n, price, false))).wait());
+  const IOC = 2;
+  const place = async (who: Signer, params: ReturnType<typeof order>) =>
+    gasOf(await (await ch.connect(who).placeOrder(params)).wait());
+  gas["book.place.firstOrder"] = await place(alice, order(alice.address, false, 10n, mid + 1n));
+  gas["book.take.1maker.open"] = await place(bob, order(bob.address, true, 10n, mid + 1n, IOC));
+  gas["book.place.newLevel"] = await place(alice, order(alice.address, false, 5n, mid + 2n));
+  gas["book.place.existingLevel"] = await place(alice, order(alice.address, false, 5n, mid + 2n));
+  const tail = (await ch.openOrderIdsOf(alice.address, 1)).at(-1)!;
+  gas["book.cancel"] = gasOf(await (await ch.connect(alice).cancelOrder(tail)).wait());
+  gas["book.take.1maker"] = await place(bob, order(bob.address, true, 5n, mid + 2n, IOC));
+  const resting = (await ch.openOrderIdsOf(alice.address, 1)).length;
+  if (resting !== 0) throw new Error(`alice still rests ${resting} orders`);
+  gas["book.replace"] = await (async () => {
+    await ch.connect(alice).placeOrder(order(alice.address, true, 5n, mid - 5n));
+    const [id] = await ch.openOrderIdsOf(alice.address, 1);
+    return gasOf(await (await ch.connect(alice).replaceOrder(id, order(alice.address, true, 5n, mid - 4n))).wait());
+  })();
   gas["vault.withdraw.onePosition"] = gasOf(
     await (await ch.connect(alice).withdraw(alice.address, 1_000n * unit, alice.address)).wait(),
   );
   gas["view.accountHealth.onePosition"] = Number(await ch.accountHealth.estimateGas(alice.address));
   gas["view.markPrice.inWindow"] = Number(await ch.markPrice.estimateGas(1));
 
-  // 50 more accounts with a position each, funded by depositFor and traded by the engine.
-  const accounts = Array.from(
-    { length: 50 },
-    (_, i) => new Wallet(keccak256(toUtf8Bytes(`bench-account-${i}`))).address,
+  // 50 more accounts (funded by depositFor), each with one resting order: makers for the takes.
+  const wallets = Array.from({ length: 50 }, (_, i) =>
+    new Wallet(keccak256(toUtf8Bytes(`bench-account-${i}`)), ethers.provider),
   );
+  const accounts = wallets.map((w) => w.address);
   await token.mint(deployer.address, 100_000_000n * unit);
   await token.approve(chAddress, ethers.MaxUint256);
-  for (const account of accounts) await ch.depositFor(account, 10_000n * unit);
-  for (let i = 0; i < 25; i++) {
-    await ch.applyTrade({ ...fill(2n, price, true), maker: accounts[i], taker: accounts[25 + i] });
+  for (const wallet of wallets) {
+    await network.provider.send("hardhat_setBalance", [wallet.address, "0x56BC75E2D63100000"]);
+    await ch.depositFor(wallet.address, 10_000n * unit);
   }
+  // Every maker has placed before (its account id exists) and quotes 2 contracts.
+  const quote = async (makers: Wallet[], tickOf: (i: number) => bigint) => {
+    for (const [i, maker] of makers.entries()) await ch.connect(maker).placeOrder(order(maker.address, false, 2n, tickOf(i)));
+  };
+  await quote(wallets, () => mid + 3n);
+  await place(bob, order(bob.address, true, 100n, mid + 3n, IOC));
+  await quote(wallets.slice(0, 10), () => mid + 3n);
+  gas["book.take.10makers.1level"] = await place(bob, order(bob.address, true, 20n, mid + 3n, IOC));
+  await quote(wallets.slice(0, 5), (i) => mid + 3n + BigInt(i));
+  gas["book.take.5levels"] = await place(bob, order(bob.address, true, 10n, mid + 7n, IOC));
+  await quote(wallets, () => mid + 3n);
+  gas["book.take.50makers.1level"] = await place(bob, order(bob.address, true, 100n, mid + 3n, IOC));
+  // Alice cancels 20 bids over 20 levels in one call.
+  for (let i = 0n; i < 20n; i++) await ch.connect(alice).placeOrder(order(alice.address, true, 1n, mid - 10n - i));
+  gas["book.cancelAll.20"] = gasOf(await (await ch.connect(alice).cancelAllOrders(alice.address, 1)).wait());
 
   // Hourly rounds through expiry and one hour past it, then finalize and settle.
   t = Math.max(Number((await oracle.peekLatest(feedId))[1]), (await ethers.provider.getBlock("latest"))!.timestamp);

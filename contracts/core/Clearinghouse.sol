@@ -17,6 +17,7 @@ import {ClearinghouseStorage} from "./ClearinghouseStorage.sol";
 import {MarginLogic} from "./logic/MarginLogic.sol";
 import {SettlementLogic} from "./logic/SettlementLogic.sol";
 import {OrderBookLogic} from "./logic/OrderBookLogic.sol";
+import {OrderCancelLogic} from "./logic/OrderCancelLogic.sol";
 import {OrderQueue} from "./logic/OrderQueue.sol";
 import {TickBitmap} from "../libraries/TickBitmap.sol";
 
@@ -231,12 +232,12 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IOrderBook
     function cancelOrder(uint256 orderId) external nonReentrant {
-        OrderBookLogic.cancelOrder(_s, orderId);
+        OrderCancelLogic.cancelOrder(_s, orderId);
     }
 
     /// @inheritdoc IOrderBook
     function cancelAllOrders(address account, uint32 seriesId) external nonReentrant returns (uint256) {
-        return OrderBookLogic.cancelAllOrders(_s, oracle, account, seriesId);
+        return OrderCancelLogic.cancelAllOrders(_s, oracle, account, seriesId);
     }
 
     /// @inheritdoc IOrderBook

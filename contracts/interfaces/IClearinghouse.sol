@@ -222,9 +222,6 @@ interface IClearinghouse is IOrderBook {
     event SettlementDelaysSet(uint256 disputeWindowSec, uint256 governanceGraceSec);
     /// @notice Emitted when the share of fees that goes to the insurance fund changes (bps).
     event InsuranceFeeShareSet(uint256 insuranceFeeShareBps);
-    /// @notice Emitted when fees are booked.
-    /// @param toInsuranceX18 Part to the insurance fund; the rest goes to the fee pool.
-    event FeesBooked(uint32 indexed seriesId, int256 totalFeeX18, uint256 toInsuranceX18);
     /// @notice Emitted when a trade samples the basis.
     /// @param sampleX18 The clamped sample.
     /// @param emaX18 The EMA just before the sample.

@@ -43,6 +43,24 @@ library TickBitmap {
         if (middle == 0) bitmap.root &= ~(1 << middleIndex);
     }
 
+    /// @notice The lowest active tick (root first: one read when the side is empty, three otherwise).
+    function lowest(Bitmap storage bitmap) internal view returns (uint256, bool) {
+        uint256 root = bitmap.root;
+        if (root == 0) return (0, false);
+        uint256 middleIndex = _lowestBit(root);
+        uint256 leafIndex = (middleIndex << 8) | _lowestBit(bitmap.middle[middleIndex]);
+        return ((leafIndex << 8) | _lowestBit(bitmap.leaves[leafIndex]), true);
+    }
+
+    /// @notice The highest active tick (root first, as `lowest`).
+    function highest(Bitmap storage bitmap) internal view returns (uint256, bool) {
+        uint256 root = bitmap.root;
+        if (root == 0) return (0, false);
+        uint256 middleIndex = Math.log2(root);
+        uint256 leafIndex = (middleIndex << 8) | Math.log2(bitmap.middle[middleIndex]);
+        return ((leafIndex << 8) | Math.log2(bitmap.leaves[leafIndex]), true);
+    }
+
     /// @notice The lowest active tick at or above `tick`.
     function lowestAtOrAbove(Bitmap storage bitmap, uint256 tick) internal view returns (uint256, bool) {
         if (tick > MAX_TICK) return (0, false);

@@ -40,6 +40,8 @@ interface IDirectFills {
         int256 makerFeeX18,
         uint256 takerFeeX18
     );
+    /// @notice Emitted when a direct fill books its fees.
+    event FeesBooked(uint32 indexed seriesId, int256 totalFeeX18, uint256 toInsuranceX18);
     /// @notice Emitted when a direct fill changes a position.
     event PositionChanged(
         address indexed account,
@@ -91,7 +93,8 @@ library DirectFillLogic {
             notional
         );
         TradeLogic.updateOpenInterest(s, ctx, maker.longSizeChange + taker.longSizeChange);
-        TradeLogic.bookFees(s, fill.seriesId, maker.feeX18 + taker.feeX18);
+        uint256 toInsurance = TradeLogic.bookFees(s, maker.feeX18 + taker.feeX18);
+        emit IDirectFills.FeesBooked(fill.seriesId, maker.feeX18 + taker.feeX18, toInsurance);
         TradeLogic.sampleBasis(s, ctx, fill.priceX18);
         emit IDirectFills.TradeSettled(
             fill.seriesId,

@@ -14,9 +14,10 @@ export interface ClearinghouseLibraries {
   marginLogic: string;
   settlementLogic: string;
   orderBookLogic: string;
+  orderCancelLogic: string;
 }
 
-/** Deploys the three logic libraries. */
+/** Deploys the four logic libraries. */
 export async function deployLogicLibraries(deployer: Signer): Promise<ClearinghouseLibraries> {
   // Libraries whose functions all take storage pointers have no ABI, so no typechain factory.
   const margin = await (await ethers.getContractFactory("MarginLogic", deployer)).deploy();
@@ -29,7 +30,18 @@ export async function deployLogicLibraries(deployer: Signer): Promise<Clearingho
       libraries: { MarginLogic: marginLogic },
     })
   ).deploy();
-  return { marginLogic, settlementLogic, orderBookLogic: await orderBook.getAddress() };
+  const orderCancel = await (
+    await ethers.getContractFactory("OrderCancelLogic", {
+      signer: deployer,
+      libraries: { MarginLogic: marginLogic },
+    })
+  ).deploy();
+  return {
+    marginLogic,
+    settlementLogic,
+    orderBookLogic: await orderBook.getAddress(),
+    orderCancelLogic: await orderCancel.getAddress(),
+  };
 }
 
 function linkReferences(libs: ClearinghouseLibraries) {
@@ -37,6 +49,7 @@ function linkReferences(libs: ClearinghouseLibraries) {
     "contracts/core/logic/MarginLogic.sol:MarginLogic": libs.marginLogic,
     "contracts/core/logic/SettlementLogic.sol:SettlementLogic": libs.settlementLogic,
     "contracts/core/logic/OrderBookLogic.sol:OrderBookLogic": libs.orderBookLogic,
+    "contracts/core/logic/OrderCancelLogic.sol:OrderCancelLogic": libs.orderCancelLogic,
   };
 }
 

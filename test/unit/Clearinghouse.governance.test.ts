@@ -790,7 +790,7 @@ describe("Clearinghouse governance", function () {
       const first = await deployClearinghouse(deployer, token, oracle, f.admin.address);
       const code = (await ethers.provider.getCode(await first.clearinghouse.getAddress())).slice(2).toLowerCase();
       const libs = first.libraries;
-      for (const address of [libs.marginLogic, libs.settlementLogic, libs.orderBookLogic]) {
+      for (const address of [libs.marginLogic, libs.settlementLogic, libs.orderBookLogic, libs.orderCancelLogic]) {
         expect(code).to.include(address.slice(2).toLowerCase());
       }
 
@@ -800,6 +800,7 @@ describe("Clearinghouse governance", function () {
         MarginLogic: libs.marginLogic,
         SettlementLogic: libs.settlementLogic,
         OrderBookLogic: libs.orderBookLogic,
+        OrderCancelLogic: libs.orderCancelLogic,
       };
       const linkedBytes = new Set<number>();
       let references = 0;

@@ -84,50 +84,6 @@ library OrderBookLogic {
         return _place(s, oracle, params, paused);
     }
 
-    /// @notice See `IOrderBook.cancelOrder`.
-    function cancelOrder(S.Layout storage s, uint256 orderId) external {
-        (uint32 seriesId, uint256 ref, S.Order memory order) = OrderQueue.requireOrder(s, orderId);
-        address account = s.accountsById[uint32(ref >> 8)];
-        OrderQueue.requireOwnerOrOperator(s, account);
-        OrderQueue.remove(s, seriesId, ref, order, account, IOrderBook.CancelReason.Owner);
-    }
-
-    /// @notice See `IOrderBook.cancelAllOrders`.
-    function cancelAllOrders(
-        S.Layout storage s,
-        IIndexOracle oracle,
-        address account,
-        uint32 seriesId
-    ) external returns (uint256 cancelledCount) {
-        S.SeriesRecord storage record = S.requireSeries(s, seriesId);
-        IOrderBook.CancelReason reason = IOrderBook.CancelReason.Owner;
-        if (!OrderQueue.isOwnerOrOperator(s, account)) {
-            if (block.timestamp >= record.spec.expiry) {
-                reason = IOrderBook.CancelReason.SeriesExpired;
-            } else {
-                IClearinghouse.AccountHealth memory health = MarginLogic.health(s, oracle, account, 0, 0);
-                if (health.equityX18 >= int256(health.maintenanceMarginX18)) {
-                    revert IOrderBook.AccountNotBelowMaintenance(
-                        account,
-                        health.equityX18,
-                        health.maintenanceMarginX18
-                    );
-                }
-                reason = IOrderBook.CancelReason.Unhealthy;
-            }
-        }
-        uint256 slots = s.exposures[account][seriesId].slotBitmap;
-        uint256 accountRef = uint256(s.accountIds[account]) << 8;
-        S.Book storage book = s.books[seriesId];
-        for (uint256 slot = 0; slots != 0; ++slot) {
-            if (slots & (1 << slot) == 0) continue;
-            slots &= ~(1 << slot);
-            uint256 ref = accountRef | slot;
-            OrderQueue.remove(s, seriesId, ref, book.orders[ref], account, reason);
-            ++cancelledCount;
-        }
-    }
-
     // ---------------------------------------------------------------------------------------
     // Placing
     // ---------------------------------------------------------------------------------------
@@ -313,10 +269,7 @@ library OrderBookLogic {
     }
 
     function _bestOpposite(S.Book storage book, bool isBuy) private view returns (uint256, bool) {
-        return
-            isBuy
-                ? TickBitmap.lowestAtOrAbove(book.asks.ticks, 0)
-                : TickBitmap.highestAtOrBelow(book.bids.ticks, TickBitmap.MAX_TICK);
+        return isBuy ? TickBitmap.lowest(book.asks.ticks) : TickBitmap.highest(book.bids.ticks);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -511,7 +464,7 @@ library OrderBookLogic {
             ctx,
             taker.makerLongChange + TradeLogic.longSizeChange(before.sizeQty, taker.sizeQty)
         );
-        TradeLogic.bookFees(s, ctx.seriesId, int256(taker.takerFeeX18) + taker.makerFeesX18);
+        TradeLogic.bookFees(s, int256(taker.takerFeeX18) + taker.makerFeesX18);
         TradeLogic.sampleBasis(s, ctx, taker.lastPriceX18);
         emit IOrderBook.TakerOrderFilled(
             ctx.seriesId,

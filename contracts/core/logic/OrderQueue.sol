@@ -150,7 +150,11 @@ library OrderQueue {
         level.qty -= order.qty;
         --level.orderCount;
         storeLevel(side, order.tick, level);
-        _release(s, seriesId, ref, order, account, order.qty, true);
+        // A cancelled order's word stays non-zero (qty 0, sequence kept): the account's next order in this
+        // slot, usually its replacement, then costs a storage update instead of a new storage word.
+        s.books[seriesId].orders[ref].qty = 0;
+        _release(s, seriesId, ref, order, account, order.qty, false);
+        _freeSlot(s, seriesId, ref, account);
         emit IOrderBook.OrderCancelled(seriesId, orderIdOf(seriesId, ref, order.sequence), account, order.qty, reason);
     }
 
@@ -203,7 +207,8 @@ library OrderQueue {
         }
     }
 
-    /// @dev Takes `qty` of an order out of its owner's sums; when `gone`, deletes the order and frees its slot.
+    /// @dev Takes `qty` of an order out of its owner's sums; when `gone` (matching removed or filled it),
+    /// deletes the order and frees its slot.
     function _release(
         S.Layout storage s,
         uint32 seriesId,
@@ -225,8 +230,14 @@ library OrderQueue {
             }
         }
         if (!gone) return;
+        // Matching deletes the word: the refund lowers the taker's cost.
         delete s.books[seriesId].orders[ref];
-        exposure.slotBitmap &= ~uint32(1 << (ref & 0xff));
+        _freeSlot(s, seriesId, ref, account);
+    }
+
+    /// @dev Marks an order's slot free; the account leaves the series when nothing else holds it there.
+    function _freeSlot(S.Layout storage s, uint32 seriesId, uint256 ref, address account) private {
+        s.exposures[account][seriesId].slotBitmap &= ~uint32(1 << (ref & 0xff));
         S.leaveSeriesIfIdle(s, account, seriesId);
     }
 }

@@ -55,7 +55,16 @@ library TradeLogic {
         S.SeriesRecord storage record = S.requireSeries(s, seriesId);
         ctx.seriesId = seriesId;
         ctx.paused = paused;
-        ctx.spec = record.spec;
+        // Every field but the symbol (one storage word less).
+        IClearinghouse.SeriesSpec storage spec = record.spec;
+        ctx.spec.feedId = spec.feedId;
+        ctx.spec.expiry = spec.expiry;
+        ctx.spec.averagingWindowSec = spec.averagingWindowSec;
+        ctx.spec.methodologyVersion = spec.methodologyVersion;
+        ctx.spec.minSettlementRounds = spec.minSettlementRounds;
+        ctx.spec.contractMultiplier = spec.contractMultiplier;
+        ctx.spec.tickSizeX18 = spec.tickSizeX18;
+        ctx.spec.minQty = spec.minQty;
         ctx.risk = record.risk;
         if (block.timestamp >= ctx.spec.expiry) revert IClearinghouse.SeriesExpired(seriesId, ctx.spec.expiry);
         (ctx.indexX18, ctx.indexObservedAt, , ctx.indexStale) = oracle.peekLatest(ctx.spec.feedId);
@@ -141,14 +150,14 @@ library TradeLogic {
     }
 
     /// @notice Books the fees of a trade: the insurance share to the fund, the rest to the fee pool.
-    function bookFees(S.Layout storage s, uint32 seriesId, int256 totalFeeX18) internal {
+    /// @dev No event: every fill's event carries its fees, and the split follows `insuranceFeeShareBps`.
+    function bookFees(S.Layout storage s, int256 totalFeeX18) internal returns (uint256 toInsurance) {
         // Non-negative by the fee bounds: |maker rebate bps| <= taker bps, rebates round down, fees up.
         uint256 total = uint256(totalFeeX18);
         // The insurance share rounds down; the fee pool keeps the remainder, so nothing is lost.
-        uint256 toInsurance = FixedPointMath.mulDivDown(total, s.insuranceFeeShareBps, BPS);
+        toInsurance = FixedPointMath.mulDivDown(total, s.insuranceFeeShareBps, BPS);
         s.insuranceFundX18 += toInsurance;
         s.feePoolX18 += total - toInsurance;
-        emit IClearinghouse.FeesBooked(seriesId, totalFeeX18, toInsurance);
     }
 
     /// @notice Samples the traded basis (price - index, clamped to the band) into the mark's EMA.

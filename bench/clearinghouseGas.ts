@@ -32,7 +32,7 @@ export async function benchClearinghouse(
   startTime: number,
 ): Promise<Record<string, number>> {
   const gas: Record<string, number> = {};
-  const [deployer, alice, bob] = await ethers.getSigners();
+  const [deployer, alice, bob, carol] = await ethers.getSigners();
   const token = await new MockERC20__factory(deployer).deploy("USD Coin", "USDC", 6);
   const { clearinghouse: ch } = await deployClearinghouse(
     deployer,
@@ -77,7 +77,9 @@ export async function benchClearinghouse(
   );
   await ch.connect(bob).deposit(5_000_000n * unit);
 
-  // Trades through the book: alice quotes, bob takes; both already hold a position (steady state).
+  // The book in steady state: a background market maker (carol) quotes 10 levels a side 20 to 29 ticks
+  // from the index; alice is a market maker that has quoted and cancelled before (its order slots are
+  // warm); bob is a taker with a position. Every maker already holds a position.
   const price = (await oracle.peekLatest(feedId))[0];
   const mid = price / ait.tickSizeX18;
   const order = (account: string, isBuy: boolean, qty: bigint, tick: bigint, kind = 0, maxFills = 50) => ({
@@ -94,20 +96,33 @@ export async function benchClearinghouse(
   const IOC = 2;
   const place = async (who: Signer, params: ReturnType<typeof order>) =>
     gasOf(await (await ch.connect(who).placeOrder(params)).wait());
+  const openIds = async (account: string) => [...(await ch.openOrderIdsOf(account, 1))];
+  await token.mint(carol.address, 10_000_000n * unit);
+  await token.connect(carol).approve(chAddress, ethers.MaxUint256);
+  await ch.connect(carol).deposit(5_000_000n * unit);
+  for (let i = 20n; i < 30n; i++) {
+    await ch.connect(carol).placeOrder(order(carol.address, true, 10n, mid - i));
+    await ch.connect(carol).placeOrder(order(carol.address, false, 10n, mid + i));
+  }
   gas["book.place.firstOrder"] = await place(alice, order(alice.address, false, 10n, mid + 1n));
-  gas["book.take.1maker.open"] = await place(bob, order(bob.address, true, 10n, mid + 1n, IOC));
+  await place(bob, order(bob.address, true, 10n, mid + 1n, IOC));
+  for (let i = 0; i < 4; i++) await ch.connect(alice).placeOrder(order(alice.address, true, 1n, mid - 40n));
+  gas["book.cancelAll.4"] = gasOf(await (await ch.connect(alice).cancelAllOrders(alice.address, 1)).wait());
   gas["book.place.newLevel"] = await place(alice, order(alice.address, false, 5n, mid + 2n));
   gas["book.place.existingLevel"] = await place(alice, order(alice.address, false, 5n, mid + 2n));
-  const tail = (await ch.openOrderIdsOf(alice.address, 1)).at(-1)!;
-  gas["book.cancel"] = gasOf(await (await ch.connect(alice).cancelOrder(tail)).wait());
+  gas["book.place.freshSlot"] = await place(alice, order(alice.address, false, 5n, mid + 2n));
+  gas["book.cancel"] = gasOf(
+    await (await ch.connect(alice).cancelOrder((await openIds(alice.address)).at(-1)!)).wait(),
+  );
+  await ch.connect(alice).cancelOrder((await openIds(alice.address)).at(-1)!);
   gas["book.take.1maker"] = await place(bob, order(bob.address, true, 5n, mid + 2n, IOC));
-  const resting = (await ch.openOrderIdsOf(alice.address, 1)).length;
-  if (resting !== 0) throw new Error(`alice still rests ${resting} orders`);
-  gas["book.replace"] = await (async () => {
-    await ch.connect(alice).placeOrder(order(alice.address, true, 5n, mid - 5n));
-    const [id] = await ch.openOrderIdsOf(alice.address, 1);
-    return gasOf(await (await ch.connect(alice).replaceOrder(id, order(alice.address, true, 5n, mid - 4n))).wait());
-  })();
+  await ch.connect(alice).placeOrder(order(alice.address, true, 5n, mid - 3n));
+  gas["book.replace"] = gasOf(
+    await (
+      await ch.connect(alice).replaceOrder((await openIds(alice.address))[0], order(alice.address, true, 5n, mid - 2n))
+    ).wait(),
+  );
+  await ch.connect(alice).cancelAllOrders(alice.address, 1);
   gas["vault.withdraw.onePosition"] = gasOf(
     await (await ch.connect(alice).withdraw(alice.address, 1_000n * unit, alice.address)).wait(),
   );
@@ -115,8 +130,9 @@ export async function benchClearinghouse(
   gas["view.markPrice.inWindow"] = Number(await ch.markPrice.estimateGas(1));
 
   // 50 more accounts (funded by depositFor), each with one resting order: makers for the takes.
-  const wallets = Array.from({ length: 50 }, (_, i) =>
-    new Wallet(keccak256(toUtf8Bytes(`bench-account-${i}`)), ethers.provider),
+  const wallets = Array.from(
+    { length: 50 },
+    (_, i) => new Wallet(keccak256(toUtf8Bytes(`bench-account-${i}`)), ethers.provider),
   );
   const accounts = wallets.map((w) => w.address);
   await token.mint(deployer.address, 100_000_000n * unit);
@@ -127,7 +143,8 @@ export async function benchClearinghouse(
   }
   // Every maker has placed before (its account id exists) and quotes 2 contracts.
   const quote = async (makers: Wallet[], tickOf: (i: number) => bigint) => {
-    for (const [i, maker] of makers.entries()) await ch.connect(maker).placeOrder(order(maker.address, false, 2n, tickOf(i)));
+    for (const [i, maker] of makers.entries())
+      await ch.connect(maker).placeOrder(order(maker.address, false, 2n, tickOf(i)));
   };
   await quote(wallets, () => mid + 3n);
   await place(bob, order(bob.address, true, 100n, mid + 3n, IOC));

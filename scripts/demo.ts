@@ -29,7 +29,7 @@ async function chainNow(): Promise<bigint> {
 
 async function main(): Promise<void> {
   if (network.name !== "hardhat") throw new Error("the demo runs on the in-process hardhat network (no --network)");
-  const [deployer, governor, engine, traderA, traderB] = await ethers.getSigners();
+  const [deployer, governor, marketMaker, traderA, traderB] = await ethers.getSigners();
   // Demo reporter identities; a real deployment uses keys held by independent operators.
   const reporterKeys = Array.from({ length: LOCAL_REPORTER_COUNT }, (_, i) =>
     keccak256(toUtf8Bytes(`demo-reporter-${i}`)),
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     if (twapX18 !== reference) process.exitCode = 1;
   }
   console.log(`\nreplayed ${hours / 24} days of the bundled sample path (data/path/sample-path.json)`);
-  if (!(await runClearinghouseDemo(oracle, deployer, engine, [traderA, traderB]))) process.exitCode = 1;
+  if (!(await runClearinghouseDemo(oracle, deployer, marketMaker, [traderA, traderB]))) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

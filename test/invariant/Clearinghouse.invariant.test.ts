@@ -24,7 +24,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { BaseContract, ContractTransactionReceipt, ContractTransactionResponse, Wallet } from "ethers";
 import { signReport } from "../../sdk";
-import type { Clearinghouse, IndexOracle, MockERC20 } from "../../typechain-types";
+import type { ClearinghouseHarness as Clearinghouse, IndexOracle, MockERC20 } from "../../typechain-types";
 import { aitRisk, deploy18, deploy6, units } from "../fixtures/clearinghouse";
 import type { ClearinghouseFixture } from "../fixtures/clearinghouse";
 import { AIT } from "../fixtures/oracle";

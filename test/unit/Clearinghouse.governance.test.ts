@@ -9,6 +9,7 @@ import { encodeBytes32String, toBeHex } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { Clearinghouse__factory, IndexOracle__factory, TokenpitTimelock__factory } from "../../typechain-types";
 import type { IDirectFills } from "../../typechain-types/contracts/mocks/ClearinghouseHarness";
+import type { IClearinghouse } from "../../typechain-types/contracts/core/Clearinghouse";
 import { deployClearinghouse, deployLogicLibraries } from "../../scripts/lib/deployClearinghouse";
 import { feedIdOf, parseX18 } from "../../sdk";
 import { AIT, aitRisk, aitSpec, deploy6, fill, units } from "../fixtures/clearinghouse";
@@ -692,7 +693,13 @@ describe("Clearinghouse governance", function () {
       }
       // The production clearinghouse has no direct-fill entry point and no role that could add one.
       const production = Clearinghouse__factory.createInterface();
-      expect(production.getFunction("applyTrade")).to.equal(null);
+      expect(
+        production.fragments.some(
+          (fragment) =>
+            fragment.type === "function" &&
+            fragment.format() === "applyTrade((uint32,address,address,bool,uint64,uint256))",
+        ),
+      ).to.equal(false);
       expect(production.fragments.some((fragment) => fragment.format("full").includes("ENGINE"))).to.equal(false);
       // An operator may trade for the account.
       await ch.connect(f.alice).setOperator(f.bob.address, true);

@@ -8,3 +8,4 @@ export * from "./math/median";
 export * from "./oracle/reports";
 export * from "./oracle/twapReference";
 export * from "./core";
+export * from "./core/orderBook";

@@ -315,13 +315,12 @@ describe("OrderBook orders", () => {
         expect([view.qty, view.reduceOnly]).to.deep.equal([5n, true]);
       });
 
-      // Suspected contract bug: IOrderBook.PlaceResult documents `cancelledQty` as "Contracts of this order
+      // Regression: IOrderBook.PlaceResult documents `cancelledQty` as "Contracts of this order
       // cancelled (unfilled remainder, reduce-only clip)", but OrderBookLogic._takerOf clips `taker.remaining`
       // silently and _finish never adds the clipped amount. Alice short 5 placing a reduce-only Limit buy of 8 at
-      // 3.990 (no asks): expected {filled 0, resting 5, cancelled 3}; actual {filled 0, resting 5, cancelled 0}.
-      // Same for immediate kinds (reduce-only IOC buy 8 against 10 asks: expected cancelled 3, actual 0), so
-      // filledQty + restingQty + cancelledQty != qty.
-      it.skip("reports the placement clip in cancelledQty (filled + resting + cancelled = qty)", async () => {
+      // 3.990 (no asks): expected {filled 0, resting 5, cancelled 3}; the first book returned cancelled 0.
+      // Same for immediate kinds (reduce-only IOC buy 8 against 10 asks: expected cancelled 3).
+      it("reports the placement clip in cancelledQty (filled + resting + cancelled = qty)", async () => {
         const { clearinghouse: ch, alice, carol } = await loadFixture(aliceShort);
         const rest = await ch
           .connect(alice)
@@ -589,16 +588,15 @@ describe("OrderBook orders", () => {
         expect(ask.restingQty).to.equal(10n);
       });
 
-      // Suspected contract bug: `positionLimitQty` is documented (IClearinghouse.RiskParams) as the "largest
+      // Regression: `positionLimitQty` is documented (IClearinghouse.RiskParams) as the "largest
       // absolute position of one account", and OrderBookLogic._checkAccount's @dev says a side that raised its
       // risk "needs room under its position limit (all orders filled)". The code checks the resting worst case
       // only when the new order rests (`restedWithMargin`); a taker that raises risk is checked with its
       // position alone. Inputs: positionLimitQty 10; alice rests a bid of 6 at 3.990 (worst case 6), then
       // takes 8 with an IOC buy at 4.010 against carol's ask. Expected: the IOC reverts with
       // PositionLimitExceeded(alice, 1, 14, 10) (or, at the latest, bob's sell into her bid cannot fill past
-      // 10). Actual: the IOC succeeds (position 8), then bob's IOC sell of 6 at 3.990 fills her bid and leaves
-      // alice long 14 > 10.
-      it.skip("reverts when a taker raises risk past the position limit counting its resting orders", async () => {
+      // 10). The first book let the IOC through and bob's sell into her bid left alice long 14 > 10.
+      it("reverts when a taker raises risk past the position limit counting its resting orders", async () => {
         const { clearinghouse: ch, admin, alice, bob, carol } = await loadFixture(funded);
         await ch.connect(admin).setRiskParams(S, aitRisk({ positionLimitQty: 10n }));
         await place(ch, alice, order(S, alice.address, true, 6n, "3.990"));

@@ -49,6 +49,7 @@ library OrderBookLogic {
         bool resting;
         uint256 slot;
         uint32 sequence;
+        uint256 clippedQty;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -146,6 +147,7 @@ library OrderBookLogic {
     ) private returns (IOrderBook.PlaceResult memory result) {
         result.orderId = taker.orderId;
         result.filledQty = uint64(taker.filled);
+        result.cancelledQty = uint64(taker.clippedQty);
         if (taker.remaining != 0) {
             if (params.kind == IOrderBook.OrderKind.FillOrKill) {
                 revert IOrderBook.FillOrKillUnfilled(params.seriesId, taker.filled, taker.filled + taker.remaining);
@@ -155,7 +157,7 @@ library OrderBookLogic {
                 result.restingQty = uint64(taker.remaining);
                 return result;
             }
-            result.cancelledQty = uint64(taker.remaining);
+            result.cancelledQty += uint64(taker.remaining);
             if (taker.resting) {
                 emit IOrderBook.OrderCancelled(
                     params.seriesId,
@@ -211,7 +213,10 @@ library OrderBookLogic {
             if (reducible == 0) {
                 revert IOrderBook.ReduceOnlyNothingToReduce(params.account, params.seriesId, position.sizeQty);
             }
-            if (reducible < taker.remaining) taker.remaining = reducible;
+            if (reducible < taker.remaining) {
+                taker.clippedQty = taker.remaining - reducible;
+                taker.remaining = reducible;
+            }
         } else {
             if (ctx.paused) revert Pausable.EnforcedPause();
             if (ctx.indexStale) revert IClearinghouse.IndexStale(params.seriesId, ctx.indexObservedAt);
@@ -490,7 +495,7 @@ library OrderBookLogic {
     ) private view {
         bool raisedRisk = TradeLogic.raisesRisk(before.sizeQty, taker.sizeQty);
         if (raisedRisk) TradeLogic.checkRiskIncreaseAllowed(ctx, taker.account, FixedPointMath.abs(taker.sizeQty));
-        if (restedWithMargin) {
+        if (raisedRisk || restedWithMargin) {
             S.Exposure memory exposure = s.exposures[taker.account][ctx.seriesId];
             uint256 worstLong = FixedPointMath.abs(taker.sizeQty + int256(uint256(exposure.buyQty)));
             uint256 worstShort = FixedPointMath.abs(taker.sizeQty - int256(uint256(exposure.sellQty)));

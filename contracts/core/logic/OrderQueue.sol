@@ -47,7 +47,8 @@ library OrderQueue {
         seriesId = uint32(orderId >> 96);
         ref = uint40(orderId >> 32);
         order = s.books[seriesId].orders[ref];
-        if (orderId >> 128 != 0 || order.qty == 0 || order.sequence != uint32(orderId)) {
+        // Only the canonical encoding names an order: no spare bits, a live order, its own sequence.
+        if (orderId != orderIdOf(seriesId, ref, uint32(orderId)) || order.qty == 0 || order.sequence != uint32(orderId)) {
             revert IOrderBook.OrderNotFound(orderId);
         }
     }

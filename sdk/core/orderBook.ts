@@ -1,0 +1,1501 @@
+/**
+ * The order book: the reference model of `OrderBookLogic`, `OrderQueue` and `OrderCancelLogic`, with the
+ * parts of `TradeLogic`, `MarginLogic` and `Clearinghouse` they run through (context and band, fills,
+ * open interest, fees, the basis sample, account health with the order reserve, deposits and withdrawals).
+ *
+ * One series (the accounts trade no other), with the accounts' cash. bigint only, no chain access: the
+ * caller passes the block time, the caller's address and the oracle's latest reading (`OracleReading`).
+ * Every operation either succeeds, changing the state and returning the events the contract emits (in
+ * emission order), or reverts with the contract's custom error (name and arguments) and changes nothing.
+ * Each method mirrors the Solidity function of the same name, check for check and rounding for rounding;
+ * the rules are in `IOrderBook`.
+ *
+ * Outside the model: settlement (the series' settlement is assumed not final, so lazy settlement is a
+ * no-op) and collateral token transfers (the caller checks balances). Addresses are compared as given:
+ * pass them in one spelling (checksummed, as ethers returns them).
+ *
+ * Only canonical order ids name an order (`OrderQueue.requireOrder`).
+ */
+import { TokenpitError } from "../errors";
+import { BPS } from "../math/bps";
+import { mulDivDown, mulDivUp } from "../units";
+import { abs } from "./fixedPoint";
+import { BASIS_EMA_PERIOD_SEC, basisAt, clampBasis, markFrom } from "./mark";
+import { applyTrade, feeX18, notionalX18, raisesRisk, requirementX18, unrealizedPnlX18 } from "./position";
+import type { PositionState } from "./position";
+import { rawToX18 } from "./settlement";
+
+// ---------------------------------------------------------------------------------------------
+// Constants and enums
+// ---------------------------------------------------------------------------------------------
+
+/** Largest tick of a book (`TickBitmap.MAX_TICK`). */
+export const MAX_TICK = 2n ** 24n - 1n;
+/** Most resting orders one taker order may fill or remove (`OrderBookLogic.MAX_FILLS`). */
+export const MAX_FILLS = 50n;
+/** Largest order, and largest resting quantity of one account on one side (`OrderQueue.MAX_ORDER_QTY`). */
+export const MAX_ORDER_QTY = 2n ** 32n - 1n;
+/** Most resting orders of one account in one series (`OrderQueue.MAX_OPEN_ORDERS`). */
+export const MAX_OPEN_ORDERS = 32n;
+/** Largest raw amount of one deposit or withdrawal (`Clearinghouse.MAX_AMOUNT_RAW`). */
+export const MAX_DEPOSIT_RAW = 2n ** 128n - 1n;
+/** The zero address. */
+export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+
+/** `IOrderBook.OrderKind`. */
+export const OrderKind = { Limit: 0, PostOnly: 1, ImmediateOrCancel: 2, FillOrKill: 3, Market: 4 } as const;
+export type OrderKind = (typeof OrderKind)[keyof typeof OrderKind];
+
+/** `IOrderBook.CancelReason`. */
+export const CancelReason = {
+  Owner: 0,
+  Replaced: 1,
+  SelfTrade: 2,
+  Unfilled: 3,
+  Expired: 4,
+  OutOfBand: 5,
+  ReduceOnlyClipped: 6,
+  Unhealthy: 7,
+  SeriesExpired: 8,
+} as const;
+export type CancelReason = (typeof CancelReason)[keyof typeof CancelReason];
+
+// ---------------------------------------------------------------------------------------------
+// Types
+// ---------------------------------------------------------------------------------------------
+
+/** `IOrderBook.OrderParams`. */
+export interface OrderParams {
+  seriesId: bigint;
+  account: string;
+  isBuy: boolean;
+  kind: OrderKind;
+  reduceOnly: boolean;
+  tick: bigint;
+  qty: bigint;
+  expiresAt: bigint;
+  maxFills: bigint;
+}
+
+/** `IOrderBook.PlaceResult`. */
+export interface PlaceResult {
+  orderId: bigint;
+  filledQty: bigint;
+  restingQty: bigint;
+  cancelledQty: bigint;
+}
+
+/** `IOrderBook.OrderView`. */
+export interface OrderView {
+  orderId: bigint;
+  account: string;
+  seriesId: bigint;
+  isBuy: boolean;
+  reduceOnly: boolean;
+  tick: bigint;
+  qty: bigint;
+  expiresAt: bigint;
+}
+
+/** `IOrderBook.LevelView`. */
+export interface LevelView {
+  tick: bigint;
+  qty: bigint;
+  orderCount: bigint;
+  headOrderId: bigint;
+}
+
+/** `IOrderBook.ExposureView`. */
+export interface ExposureView {
+  buyQty: bigint;
+  sellQty: bigint;
+  buyTickQty: bigint;
+  sellTickQty: bigint;
+  openOrders: bigint;
+  sequence: bigint;
+}
+
+/** One fill of a resting (maker) order: the arguments of `OrderFilled`. */
+export interface BookFill {
+  makerOrderId: bigint;
+  maker: string;
+  taker: string;
+  takerOrderId: bigint;
+  takerIsBuy: boolean;
+  priceX18: bigint;
+  qty: bigint;
+  makerFeeX18: bigint;
+  takerFeeX18: bigint;
+}
+
+/** An event the clearinghouse emits, with its arguments (`seriesId` omitted: the model has one series). */
+export type BookEvent =
+  | {
+      name: "OrderPlaced";
+      orderId: bigint;
+      account: string;
+      isBuy: boolean;
+      kind: OrderKind;
+      reduceOnly: boolean;
+      priceX18: bigint;
+      qty: bigint;
+      expiresAt: bigint;
+    }
+  | ({ name: "OrderFilled" } & BookFill)
+  | { name: "OrderCancelled"; orderId: bigint; account: string; cancelledQty: bigint; reason: CancelReason }
+  | {
+      name: "TakerOrderFilled";
+      taker: string;
+      takerOrderId: bigint;
+      isBuy: boolean;
+      filledQty: bigint;
+      notionalX18: bigint;
+      takerFeeX18: bigint;
+    }
+  | { name: "BasisSampled"; sampleX18: bigint; emaX18: bigint }
+  | { name: "Deposited"; account: string; from: string; amountRaw: bigint; amountX18: bigint }
+  | { name: "Withdrawn"; account: string; to: string; amountRaw: bigint }
+  | { name: "OperatorSet"; owner: string; operator: string; approved: boolean };
+
+/** `IClearinghouse.MarketState`. */
+export interface BookMarketState {
+  openInterestQty: bigint;
+  lastBasisSampleAt: bigint;
+  basisEmaX18: bigint;
+  lastBasisSampleX18: bigint;
+}
+
+/** `IClearinghouse.AccountHealth`, order reserve included. */
+export interface BookAccountHealth {
+  cashX18: bigint;
+  unrealizedPnlX18: bigint;
+  equityX18: bigint;
+  initialMarginX18: bigint;
+  maintenanceMarginX18: bigint;
+  withdrawableX18: bigint;
+  orderMarginX18: bigint;
+}
+
+/** The fixed terms of the series the model trades. */
+export interface BookSeriesSpec {
+  seriesId: bigint;
+  expiry: bigint;
+  averagingWindowSec: bigint;
+  contractMultiplier: bigint;
+  tickSizeX18: bigint;
+  minQty: bigint;
+}
+
+/** `IClearinghouse.RiskParams` fields the order book reads. */
+export interface BookRiskParams {
+  imBps: bigint;
+  mmBps: bigint;
+  orderBandBps: bigint;
+  makerFeeBps: bigint;
+  takerFeeBps: bigint;
+  positionLimitQty: bigint;
+  openInterestCapQty: bigint;
+}
+
+/**
+ * The oracle as the clearinghouse reads it now: `peekLatest` of the series' feed and, when the latest
+ * round lies inside the averaging window, the oracle TWAP over [window start, min(observedAt, expiry)]
+ * (0 when the oracle cannot average it or the round is before the window).
+ */
+export interface OracleReading {
+  indexX18: bigint;
+  observedAt: bigint;
+  stale: boolean;
+  windowAverageX18: bigint;
+}
+
+/** The block a view runs in. */
+export interface BlockEnv {
+  nowSec: bigint;
+  oracle: OracleReading;
+}
+
+/** The block and the caller (`msg.sender`) of a transaction. */
+export interface CallEnv extends BlockEnv {
+  sender: string;
+}
+
+/** Everything the model starts from. */
+export interface OrderBookConfig {
+  spec: BookSeriesSpec;
+  risk: BookRiskParams;
+  insuranceFeeShareBps: bigint;
+  collateralDecimals: number;
+  /** Series listed on the clearinghouse (ids 1..seriesCount); the model trades `spec.seriesId` only. */
+  seriesCount?: bigint;
+}
+
+/** A custom error the contract reverts with. */
+export interface BookRevert {
+  name: string;
+  args: unknown[];
+}
+
+/** What one transaction does: its return value and events, or the error it reverts with. */
+export type BookOutcome<T> = { ok: true; value: T; events: BookEvent[] } | { ok: false; error: BookRevert };
+
+/** What `placeOrder` and `replaceOrder` return, plus the fills they made. */
+export interface PlaceOutput {
+  result: PlaceResult;
+  fills: BookFill[];
+}
+
+/** The model was asked something outside what it mirrors (a bug of its caller). */
+export class OrderBookModelError extends TokenpitError {}
+
+// ---------------------------------------------------------------------------------------------
+// Pure mirrors of library functions
+// ---------------------------------------------------------------------------------------------
+
+/** `OrderQueue.orderIdOf`: series << 96 | ref << 32 | sequence. */
+export function orderIdOf(seriesId: bigint, ref: bigint, sequence: bigint): bigint {
+  return (seriesId << 96n) | (ref << 32n) | sequence;
+}
+
+/** The ref of an account's order slot: account id << 8 | slot. */
+export function refOf(accountId: bigint, slot: bigint): bigint {
+  return (accountId << 8n) | slot;
+}
+
+/** `TradeLogic.band`: [ceil(mark x (1 - band)), floor(mark x (1 + band))]. */
+export function band(markX18: bigint, orderBandBps: bigint): { minPriceX18: bigint; maxPriceX18: bigint } {
+  return {
+    minPriceX18: mulDivUp(markX18, BPS - orderBandBps, BPS),
+    maxPriceX18: mulDivDown(markX18, BPS + orderBandBps, BPS),
+  };
+}
+
+/** The band in ticks (`_takerOf`): the lowest tick rounds up (at least 1), the highest down (at most MAX_TICK). */
+export function bandTicks(
+  markX18: bigint,
+  orderBandBps: bigint,
+  tickSizeX18: bigint,
+): { bandMinTick: bigint; bandMaxTick: bigint } {
+  const { minPriceX18, maxPriceX18 } = band(markX18, orderBandBps);
+  let bandMinTick = mulDivUp(minPriceX18, 1n, tickSizeX18);
+  if (bandMinTick === 0n) bandMinTick = 1n;
+  let bandMaxTick = maxPriceX18 / tickSizeX18;
+  if (bandMaxTick > MAX_TICK) bandMaxTick = MAX_TICK;
+  return { bandMinTick, bandMaxTick };
+}
+
+/** `TradeLogic.longSizeChange`: change of the long part of a size (open interest is the sum of longs). */
+export function longSizeChange(oldSizeQty: bigint, newSizeQty: bigint): bigint {
+  return (newSizeQty > 0n ? newSizeQty : 0n) - (oldSizeQty > 0n ? oldSizeQty : 0n);
+}
+
+/** `OrderBookLogic._reducible`: contracts a reduce-only order on side `isBuy` may trade. */
+export function reducible(sizeQty: bigint, isBuy: boolean): bigint {
+  if (isBuy) return sizeQty < 0n ? -sizeQty : 0n;
+  return sizeQty > 0n ? sizeQty : 0n;
+}
+
+/** Sums of an account's open orders (`ClearinghouseStorage.Exposure`). */
+export interface ExposureSums {
+  buyQty: bigint;
+  sellQty: bigint;
+  buyTickQty: bigint;
+  sellTickQty: bigint;
+}
+
+/** `MarginLogic._surplus`: PnL - initial margin after adding `deltaQty` bought for `deltaNotionalX18`. */
+function surplusAfter(
+  position: PositionState,
+  deltaQty: bigint,
+  deltaNotionalX18: bigint,
+  markX18: bigint,
+  multiplier: bigint,
+  imBps: bigint,
+): bigint {
+  const sizeQty = position.sizeQty + deltaQty;
+  const pnlX18 = unrealizedPnlX18(sizeQty, position.openNotionalX18 + deltaNotionalX18, markX18, multiplier);
+  return pnlX18 - requirementX18(abs(sizeQty), markX18, multiplier, imBps);
+}
+
+/**
+ * `MarginLogic.orderMargin`: initial margin reserved for resting orders, how far (PnL - IM) falls at the
+ * mark in the worst of: all bids filled at their prices, all asks filled, both.
+ * @param surplusX18 PnL - initial margin of the position as it is.
+ */
+export function orderMargin(
+  position: PositionState,
+  exposure: ExposureSums,
+  markX18: bigint,
+  multiplier: bigint,
+  tickSizeX18: bigint,
+  imBps: bigint,
+  surplusX18: bigint,
+): bigint {
+  const buyNotionalX18 = exposure.buyTickQty * tickSizeX18 * multiplier;
+  const sellNotionalX18 = exposure.sellTickQty * tickSizeX18 * multiplier;
+  const cases = [
+    surplusAfter(position, exposure.buyQty, buyNotionalX18, markX18, multiplier, imBps),
+    surplusAfter(position, -exposure.sellQty, -sellNotionalX18, markX18, multiplier, imBps),
+    surplusAfter(
+      position,
+      exposure.buyQty - exposure.sellQty,
+      buyNotionalX18 - sellNotionalX18,
+      markX18,
+      multiplier,
+      imBps,
+    ),
+  ];
+  let worstX18 = surplusX18;
+  for (const caseX18 of cases) if (caseX18 < worstX18) worstX18 = caseX18;
+  return surplusX18 - worstX18;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------------
+
+interface StoredOrder {
+  orderId: bigint;
+  account: string;
+  slot: bigint;
+  isBuy: boolean;
+  reduceOnly: boolean;
+  tick: bigint;
+  qty: bigint;
+  expiresAt: bigint;
+  sequence: bigint;
+}
+
+/** A price level: its FIFO queue (oldest first) and the sum of its orders. */
+interface StoredLevel {
+  qty: bigint;
+  orderIds: bigint[];
+}
+
+interface StoredExposure extends ExposureSums {
+  slotBitmap: bigint;
+  sequence: bigint;
+}
+
+function emptyExposure(): StoredExposure {
+  return { buyQty: 0n, sellQty: 0n, buyTickQty: 0n, sellTickQty: 0n, slotBitmap: 0n, sequence: 0n };
+}
+
+/** Everything a transaction can change; cloned so that a revert changes nothing. */
+class BookState {
+  cash = new Map<string, bigint>();
+  positions = new Map<string, PositionState>();
+  /** Accounts whose series set holds the series (`Account.seriesSet`). */
+  seriesMembers = new Set<string>();
+  exposures = new Map<string, StoredExposure>();
+  accountIds = new Map<string, bigint>();
+  accountCount = 0n;
+  orders = new Map<bigint, StoredOrder>();
+  bids = new Map<bigint, StoredLevel>();
+  asks = new Map<bigint, StoredLevel>();
+  /** `${owner}>${operator}` of approved operators. */
+  operators = new Set<string>();
+  market: BookMarketState = { openInterestQty: 0n, lastBasisSampleAt: 0n, basisEmaX18: 0n, lastBasisSampleX18: 0n };
+  insuranceFundX18 = 0n;
+  feePoolX18 = 0n;
+  paused = false;
+
+  constructor(
+    public risk: BookRiskParams,
+    public insuranceFeeShareBps: bigint,
+  ) {}
+
+  clone(): BookState {
+    const copy = new BookState({ ...this.risk }, this.insuranceFeeShareBps);
+    copy.cash = new Map(this.cash);
+    copy.positions = new Map([...this.positions].map(([a, p]) => [a, { ...p }]));
+    copy.seriesMembers = new Set(this.seriesMembers);
+    copy.exposures = new Map([...this.exposures].map(([a, e]) => [a, { ...e }]));
+    copy.accountIds = new Map(this.accountIds);
+    copy.accountCount = this.accountCount;
+    copy.orders = new Map([...this.orders].map(([id, o]) => [id, { ...o }]));
+    const levels = (side: Map<bigint, StoredLevel>) =>
+      new Map([...side].map(([tick, l]) => [tick, { qty: l.qty, orderIds: [...l.orderIds] }]));
+    copy.bids = levels(this.bids);
+    copy.asks = levels(this.asks);
+    copy.operators = new Set(this.operators);
+    copy.market = { ...this.market };
+    copy.insuranceFundX18 = this.insuranceFundX18;
+    copy.feePoolX18 = this.feePoolX18;
+    copy.paused = this.paused;
+    return copy;
+  }
+
+  position(account: string): PositionState {
+    return this.positions.get(account) ?? { sizeQty: 0n, openNotionalX18: 0n };
+  }
+
+  cashOf(account: string): bigint {
+    return this.cash.get(account) ?? 0n;
+  }
+
+  exposure(account: string): StoredExposure {
+    let exposure = this.exposures.get(account);
+    if (exposure === undefined) {
+      exposure = emptyExposure();
+      this.exposures.set(account, exposure);
+    }
+    return exposure;
+  }
+
+  side(isBuy: boolean): Map<bigint, StoredLevel> {
+    return isBuy ? this.bids : this.asks;
+  }
+
+  isOwnerOrOperator(sender: string, account: string): boolean {
+    return sender === account || this.operators.has(`${account}>${sender}`);
+  }
+}
+
+/** A thrown custom error (the model's revert); caught at the transaction boundary. */
+class Revert extends Error {
+  constructor(
+    readonly errorName: string,
+    readonly args: unknown[],
+  ) {
+    super(errorName);
+  }
+}
+
+function revert(name: string, ...args: unknown[]): never {
+  throw new Revert(name, args);
+}
+
+/** `TradeLogic.TradeContext`, less the spec (fixed in the model). */
+interface TradeContext {
+  risk: BookRiskParams;
+  indexX18: bigint;
+  indexObservedAt: bigint;
+  indexStale: boolean;
+  markX18: bigint;
+}
+
+/** `OrderBookLogic.Taker`: the taker's running state while it matches. */
+interface Taker {
+  account: string;
+  orderId: bigint;
+  isBuy: boolean;
+  limitTick: bigint;
+  bandMinTick: bigint;
+  bandMaxTick: bigint;
+  remaining: bigint;
+  budget: bigint;
+  filled: bigint;
+  notionalX18: bigint;
+  takerFeeX18: bigint;
+  makerFeesX18: bigint;
+  makerLongChange: bigint;
+  sizeQty: bigint;
+  openX18: bigint;
+  realizedX18: bigint;
+  lastPriceX18: bigint;
+  resting: boolean;
+  slot: bigint;
+  sequence: bigint;
+  clippedQty: bigint;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One transaction
+// ---------------------------------------------------------------------------------------------
+
+/** One transaction over a copy of the state: the Solidity functions it runs, by name. */
+class BookTransaction {
+  readonly events: BookEvent[] = [];
+  readonly fills: BookFill[] = [];
+
+  constructor(
+    private readonly spec: BookSeriesSpec,
+    private readonly seriesCount: bigint,
+    private readonly decimals: number,
+    readonly s: BookState,
+    private readonly env: CallEnv,
+  ) {}
+
+  private get now(): bigint {
+    return this.env.nowSec;
+  }
+
+  // -- Entry points ---------------------------------------------------------------------------
+
+  placeOrder(params: OrderParams): PlaceOutput {
+    this.requireOwnerOrOperator(params.account);
+    return this.place(params);
+  }
+
+  replaceOrder(orderId: bigint, params: OrderParams): PlaceOutput {
+    const order = this.requireOrder(orderId);
+    if (params.seriesId !== this.spec.seriesId || order.account !== params.account) {
+      revert("ReplaceMismatch", orderId, params.seriesId, params.account);
+    }
+    this.requireOwnerOrOperator(order.account);
+    this.remove(order, CancelReason.Replaced);
+    return this.place(params);
+  }
+
+  cancelOrder(orderId: bigint): null {
+    const order = this.requireOrder(orderId);
+    this.requireOwnerOrOperator(order.account);
+    this.remove(order, CancelReason.Owner);
+    return null;
+  }
+
+  cancelAllOrders(account: string, seriesId: bigint): bigint {
+    this.requireSeries(seriesId);
+    let reason: CancelReason = CancelReason.Owner;
+    if (!this.s.isOwnerOrOperator(this.env.sender, account)) {
+      if (this.now >= this.spec.expiry) {
+        reason = CancelReason.SeriesExpired;
+      } else {
+        const health = healthOf(this.spec, this.s, this.env, account, undefined);
+        if (health.equityX18 >= health.maintenanceMarginX18) {
+          revert("AccountNotBelowMaintenance", account, health.equityX18, health.maintenanceMarginX18);
+        }
+        reason = CancelReason.Unhealthy;
+      }
+    }
+    const orders = [...this.s.orders.values()]
+      .filter((o) => o.account === account)
+      .sort((a, b) => (a.slot < b.slot ? -1 : 1));
+    for (const order of orders) this.remove(order, reason);
+    return BigInt(orders.length);
+  }
+
+  deposit(amountRaw: bigint): null {
+    const account = this.env.sender;
+    const amountX18 = this.toX18(amountRaw);
+    this.s.cash.set(account, this.s.cashOf(account) + amountX18);
+    this.events.push({ name: "Deposited", account, from: account, amountRaw, amountX18 });
+    return null;
+  }
+
+  withdraw(account: string, amountRaw: bigint, to: string): null {
+    if (!this.s.isOwnerOrOperator(this.env.sender, account)) {
+      revert("NotAccountOwnerOrOperator", account, this.env.sender);
+    }
+    if (to === ZERO_ADDRESS) revert("ZeroAddress");
+    const amountX18 = this.toX18(amountRaw);
+    const available = healthOf(this.spec, this.s, this.env, account, undefined).withdrawableX18;
+    if (amountX18 > available) revert("InsufficientFreeCollateral", account, amountX18, available);
+    this.s.cash.set(account, this.s.cashOf(account) - amountX18);
+    this.events.push({ name: "Withdrawn", account, to, amountRaw });
+    return null;
+  }
+
+  setOperator(operator: string, approved: boolean): null {
+    if (operator === ZERO_ADDRESS) revert("ZeroAddress");
+    const key = `${this.env.sender}>${operator}`;
+    if (approved) this.s.operators.add(key);
+    else this.s.operators.delete(key);
+    this.events.push({ name: "OperatorSet", owner: this.env.sender, operator, approved });
+    return null;
+  }
+
+  // -- Placing --------------------------------------------------------------------------------
+
+  private place(params: OrderParams): PlaceOutput {
+    const ctx = this.context(params.seriesId);
+    this.validate(params);
+    const position = { ...this.s.position(params.account) };
+    const taker = this.takerOf(ctx, params, position);
+    if (taker.resting) this.open(params, taker);
+    if (params.kind !== OrderKind.PostOnly) this.match(ctx, taker);
+    if (taker.filled !== 0n) this.settleTaker(ctx, taker, position);
+    const result = this.finish(params, taker);
+    this.checkAccount(ctx, taker, position, result.restingQty !== 0n && !params.reduceOnly);
+    return { result, fills: this.fills };
+  }
+
+  /** `TradeLogic.context`: the series must be listed and not expired; the mark from the oracle reading. */
+  private context(seriesId: bigint): TradeContext {
+    this.requireSeries(seriesId);
+    if (seriesId !== this.spec.seriesId) {
+      throw new OrderBookModelError(`the model trades series ${this.spec.seriesId} only, not ${seriesId}`);
+    }
+    if (this.now >= this.spec.expiry) revert("SeriesExpired", seriesId, this.spec.expiry);
+    const oracle = this.env.oracle;
+    return {
+      risk: { ...this.s.risk },
+      indexX18: oracle.indexX18,
+      indexObservedAt: oracle.observedAt,
+      indexStale: oracle.stale,
+      markX18: markOf(this.spec, this.s, this.env),
+    };
+  }
+
+  private validate(params: OrderParams): void {
+    const seriesId = params.seriesId;
+    if (params.account === ZERO_ADDRESS) revert("ZeroAddress");
+    const lot = this.spec.minQty;
+    if (params.qty < lot) revert("QtyBelowMinimum", seriesId, params.qty, lot);
+    if (params.qty % lot !== 0n) revert("QtyNotMultipleOfLot", seriesId, params.qty, lot);
+    if (params.qty > MAX_ORDER_QTY) revert("QtyTooLarge", seriesId, params.qty, MAX_ORDER_QTY);
+    const tickMayBeZero = params.kind === OrderKind.Market;
+    if ((params.tick === 0n && !tickMayBeZero) || params.tick > MAX_TICK) {
+      revert("TickOutOfRange", seriesId, params.tick, MAX_TICK);
+    }
+    if (params.maxFills === 0n || params.maxFills > MAX_FILLS) revert("MaxFillsOutOfRange", params.maxFills, MAX_FILLS);
+    const resting = params.kind === OrderKind.Limit || params.kind === OrderKind.PostOnly;
+    if (params.expiresAt !== 0n && (!resting || params.expiresAt <= this.now)) {
+      revert("OrderExpiryInvalid", params.expiresAt, this.now);
+    }
+  }
+
+  private takerOf(ctx: TradeContext, params: OrderParams, position: PositionState): Taker {
+    const resting = params.kind === OrderKind.Limit || params.kind === OrderKind.PostOnly;
+    let remaining = params.qty;
+    let clippedQty = 0n;
+    if (params.reduceOnly) {
+      const reducibleQty = reducible(position.sizeQty, params.isBuy);
+      if (reducibleQty === 0n) {
+        revert("ReduceOnlyNothingToReduce", params.account, params.seriesId, position.sizeQty);
+      }
+      if (reducibleQty < remaining) {
+        clippedQty = remaining - reducibleQty;
+        remaining = reducibleQty;
+      }
+    } else {
+      if (this.s.paused) revert("EnforcedPause");
+      if (ctx.indexStale) revert("IndexStale", params.seriesId, ctx.indexObservedAt);
+    }
+    const { minPriceX18, maxPriceX18 } = band(ctx.markX18, ctx.risk.orderBandBps);
+    const tickSize = this.spec.tickSizeX18;
+    const { bandMinTick, bandMaxTick } = bandTicks(ctx.markX18, ctx.risk.orderBandBps, tickSize);
+    const tick = params.tick;
+    let limitTick: bigint;
+    if (resting) {
+      if (tick < bandMinTick || tick > bandMaxTick) {
+        revert("PriceOutsideBand", params.seriesId, tick * tickSize, minPriceX18, maxPriceX18);
+      }
+      limitTick = tick;
+    } else if (params.isBuy) {
+      limitTick = tick === 0n || tick > bandMaxTick ? bandMaxTick : tick;
+    } else {
+      limitTick = tick < bandMinTick ? bandMinTick : tick;
+    }
+    return {
+      account: params.account,
+      orderId: 0n,
+      isBuy: params.isBuy,
+      limitTick,
+      bandMinTick,
+      bandMaxTick,
+      remaining,
+      budget: params.maxFills,
+      filled: 0n,
+      notionalX18: 0n,
+      takerFeeX18: 0n,
+      makerFeesX18: 0n,
+      makerLongChange: 0n,
+      sizeQty: position.sizeQty,
+      openX18: position.openNotionalX18,
+      realizedX18: 0n,
+      lastPriceX18: 0n,
+      resting,
+      slot: 0n,
+      sequence: 0n,
+      clippedQty,
+    };
+  }
+
+  /** `_open`: a Limit or PostOnly order gets its id (lowest free slot, next sequence) and is announced. */
+  private open(params: OrderParams, taker: Taker): void {
+    if (params.kind === OrderKind.PostOnly) this.requireNoCross(params.seriesId, taker);
+    const { slot, sequence } = this.allocate(params.account, params.seriesId);
+    taker.slot = slot;
+    taker.sequence = sequence;
+    taker.orderId = orderIdOf(params.seriesId, refOf(this.accountIdOf(params.account), slot), sequence);
+    this.events.push({
+      name: "OrderPlaced",
+      orderId: taker.orderId,
+      account: params.account,
+      isBuy: params.isBuy,
+      kind: params.kind,
+      reduceOnly: params.reduceOnly,
+      priceX18: params.tick * this.spec.tickSizeX18,
+      qty: taker.remaining,
+      expiresAt: params.expiresAt,
+    });
+  }
+
+  /** `_finish`: the remainder rests unless it still crosses with its budget spent; fill-or-kill reverts. */
+  private finish(params: OrderParams, taker: Taker): PlaceResult {
+    const result: PlaceResult = {
+      orderId: taker.orderId,
+      filledQty: taker.filled,
+      restingQty: 0n,
+      cancelledQty: taker.clippedQty,
+    };
+    if (taker.remaining !== 0n) {
+      if (params.kind === OrderKind.FillOrKill) {
+        revert("FillOrKillUnfilled", params.seriesId, taker.filled, taker.filled + taker.remaining);
+      }
+      if (taker.resting && (taker.budget !== 0n || !this.crosses(taker))) {
+        this.rest(params, taker.slot, taker.sequence, taker.remaining);
+        result.restingQty = taker.remaining;
+        return result;
+      }
+      result.cancelledQty += taker.remaining;
+      if (taker.resting) {
+        this.events.push({
+          name: "OrderCancelled",
+          orderId: taker.orderId,
+          account: params.account,
+          cancelledQty: taker.remaining,
+          reason: CancelReason.Unfilled,
+        });
+      }
+    }
+    // The order did not rest; its sequence number is still spent.
+    if (taker.resting) this.s.exposure(params.account).sequence = taker.sequence;
+    return result;
+  }
+
+  /** `_allocate`: the lowest free slot and the next sequence number. */
+  private allocate(account: string, seriesId: bigint): { slot: bigint; sequence: bigint } {
+    const exposure = this.s.exposures.get(account) ?? emptyExposure();
+    const used = exposure.slotBitmap;
+    if (used === 2n ** 32n - 1n) revert("TooManyOpenOrders", account, seriesId, MAX_OPEN_ORDERS);
+    let slot = 0n;
+    while ((used & (1n << slot)) !== 0n) slot += 1n;
+    return { slot, sequence: exposure.sequence + 1n };
+  }
+
+  /** `OrderQueue.refOf`'s account id: assigned on first use, in order. */
+  private accountIdOf(account: string): bigint {
+    let accountId = this.s.accountIds.get(account);
+    if (accountId === undefined) {
+      this.s.accountCount += 1n;
+      accountId = this.s.accountCount;
+      this.s.accountIds.set(account, accountId);
+    }
+    return accountId;
+  }
+
+  private requireNoCross(seriesId: bigint, taker: Taker): void {
+    const best = bestOpposite(this.s, taker.isBuy);
+    if (best !== undefined && (taker.isBuy ? best <= taker.limitTick : best >= taker.limitTick)) {
+      revert("PostOnlyWouldCross", seriesId, taker.limitTick, best);
+    }
+  }
+
+  private crosses(taker: Taker): boolean {
+    const best = bestOpposite(this.s, taker.isBuy);
+    return best !== undefined && (taker.isBuy ? best <= taker.limitTick : best >= taker.limitTick);
+  }
+
+  // -- Matching -------------------------------------------------------------------------------
+
+  private match(ctx: TradeContext, taker: Taker): void {
+    while (taker.remaining !== 0n && taker.budget !== 0n) {
+      const tick = bestOpposite(this.s, taker.isBuy);
+      if (tick === undefined || (taker.isBuy ? tick > taker.limitTick : tick < taker.limitTick)) break;
+      this.matchLevel(ctx, taker, tick);
+    }
+  }
+
+  private matchLevel(ctx: TradeContext, taker: Taker, tick: bigint): void {
+    const opposite = this.s.side(!taker.isBuy);
+    const level = opposite.get(tick);
+    if (level === undefined) throw new OrderBookModelError(`no level at active tick ${tick}`);
+    const outOfBand = tick < taker.bandMinTick || tick > taker.bandMaxTick;
+    while (level.orderIds.length > 0 && taker.remaining !== 0n && taker.budget !== 0n) {
+      const order = this.storedOrder(level.orderIds[0]);
+      const maker = order.account;
+      taker.budget -= 1n;
+      let reason: CancelReason = CancelReason.Owner;
+      if (outOfBand) {
+        reason = CancelReason.OutOfBand;
+      } else if (order.expiresAt !== 0n && order.expiresAt <= this.now) {
+        reason = CancelReason.Expired;
+      } else if (maker === taker.account) {
+        reason = CancelReason.SelfTrade;
+      } else if (order.reduceOnly) {
+        const reducibleQty = reducible(this.s.position(maker).sizeQty, !taker.isBuy);
+        if (reducibleQty === 0n) {
+          reason = CancelReason.ReduceOnlyClipped;
+        } else if (order.qty > reducibleQty) {
+          this.clip(order, level, reducibleQty);
+        }
+      }
+      if (reason !== CancelReason.Owner) {
+        this.popHead(order, level, reason);
+        continue;
+      }
+      this.fillMaker(ctx, taker, order, level);
+    }
+    if (level.orderIds.length === 0) opposite.delete(tick);
+  }
+
+  /** `_clip`: cuts a reduce-only order down to what its owner can still reduce. */
+  private clip(order: StoredOrder, level: StoredLevel, reducibleQty: bigint): void {
+    const clipped = order.qty - reducibleQty;
+    order.qty = reducibleQty;
+    level.qty -= clipped;
+    this.events.push({
+      name: "OrderCancelled",
+      orderId: order.orderId,
+      account: order.account,
+      cancelledQty: clipped,
+      reason: CancelReason.ReduceOnlyClipped,
+    });
+  }
+
+  private fillMaker(ctx: TradeContext, taker: Taker, order: StoredOrder, level: StoredLevel): void {
+    const qty = order.qty < taker.remaining ? order.qty : taker.remaining;
+    const priceX18 = order.tick * this.spec.tickSizeX18;
+    const notional = notionalX18(qty, priceX18, this.spec.contractMultiplier);
+    const makerFeeX18 = feeX18(notional, ctx.risk.makerFeeBps);
+    taker.makerLongChange += this.applyMaker(order.account, taker.isBuy ? -qty : qty, priceX18, makerFeeX18);
+    order.qty -= qty;
+    level.qty -= qty;
+    this.onMakerFill(order, level, qty);
+    const takerFeeX18 = this.applyTaker(ctx, taker, qty, priceX18, notional, makerFeeX18);
+    const fill: BookFill = {
+      makerOrderId: order.orderId,
+      maker: order.account,
+      taker: taker.account,
+      takerOrderId: taker.orderId,
+      takerIsBuy: taker.isBuy,
+      priceX18,
+      qty,
+      makerFeeX18,
+      takerFeeX18,
+    };
+    this.fills.push(fill);
+    this.events.push({ name: "OrderFilled", ...fill });
+  }
+
+  /** `_applyMaker`: the maker's side of a fill into storage; returns its long-size change. */
+  private applyMaker(maker: string, deltaQty: bigint, priceX18: bigint, makerFeeX18: bigint): bigint {
+    const old = this.s.position(maker);
+    const traded = applyTrade(old.sizeQty, old.openNotionalX18, deltaQty, priceX18, this.spec.contractMultiplier);
+    this.s.positions.set(maker, { sizeQty: traded.newSizeQty, openNotionalX18: traded.newOpenNotionalX18 });
+    this.s.cash.set(maker, this.s.cashOf(maker) + traded.realizedPnlX18 - makerFeeX18);
+    return longSizeChange(old.sizeQty, traded.newSizeQty);
+  }
+
+  /** `_applyTaker`: the taker's side of a fill into its running state; returns the taker fee. */
+  private applyTaker(
+    ctx: TradeContext,
+    taker: Taker,
+    qty: bigint,
+    priceX18: bigint,
+    notional: bigint,
+    makerFeeX18: bigint,
+  ): bigint {
+    const takerFeeX18 = feeX18(notional, ctx.risk.takerFeeBps);
+    const traded = applyTrade(
+      taker.sizeQty,
+      taker.openX18,
+      taker.isBuy ? qty : -qty,
+      priceX18,
+      this.spec.contractMultiplier,
+    );
+    taker.sizeQty = traded.newSizeQty;
+    taker.openX18 = traded.newOpenNotionalX18;
+    taker.realizedX18 += traded.realizedPnlX18;
+    taker.takerFeeX18 += takerFeeX18;
+    taker.makerFeesX18 += makerFeeX18;
+    taker.filled += qty;
+    taker.remaining -= qty;
+    taker.notionalX18 += notional;
+    taker.lastPriceX18 = priceX18;
+    return takerFeeX18;
+  }
+
+  // -- After matching -------------------------------------------------------------------------
+
+  /** `_settleTaker`: the taker's position and cash, open interest, fees and the basis sample. */
+  private settleTaker(ctx: TradeContext, taker: Taker, before: PositionState): void {
+    const account = taker.account;
+    this.s.positions.set(account, { sizeQty: taker.sizeQty, openNotionalX18: taker.openX18 });
+    this.s.cash.set(account, this.s.cashOf(account) + taker.realizedX18 - taker.takerFeeX18);
+    if (before.sizeQty === 0n) this.joinSeries(account);
+    else if (taker.sizeQty === 0n) this.leaveSeriesIfIdle(account);
+    this.updateOpenInterest(ctx, taker.makerLongChange + longSizeChange(before.sizeQty, taker.sizeQty));
+    this.bookFees(taker.takerFeeX18 + taker.makerFeesX18);
+    this.sampleBasis(ctx, taker.lastPriceX18);
+    this.events.push({
+      name: "TakerOrderFilled",
+      taker: account,
+      takerOrderId: taker.orderId,
+      isBuy: taker.isBuy,
+      filledQty: taker.filled,
+      notionalX18: taker.notionalX18,
+      takerFeeX18: taker.takerFeeX18,
+    });
+  }
+
+  /** `TradeLogic.updateOpenInterest`: an increase must stay within the cap. */
+  private updateOpenInterest(ctx: TradeContext, change: bigint): void {
+    if (change === 0n) return;
+    const openInterest = this.s.market.openInterestQty + change;
+    if (change > 0n && openInterest > ctx.risk.openInterestCapQty) {
+      revert("OpenInterestCapExceeded", this.spec.seriesId, openInterest, ctx.risk.openInterestCapQty);
+    }
+    this.s.market.openInterestQty = openInterest;
+  }
+
+  /** `TradeLogic.bookFees`: the insurance share rounds down, the fee pool keeps the rest. */
+  private bookFees(totalFeeX18: bigint): void {
+    if (totalFeeX18 < 0n) throw new OrderBookModelError(`negative total fee ${totalFeeX18}: fee bounds broken`);
+    const toInsurance = mulDivDown(totalFeeX18, this.s.insuranceFeeShareBps, BPS);
+    this.s.insuranceFundX18 += toInsurance;
+    this.s.feePoolX18 += totalFeeX18 - toInsurance;
+  }
+
+  /** `TradeLogic.sampleBasis`: the traded basis, clamped to the band, becomes the standing sample. */
+  private sampleBasis(ctx: TradeContext, priceX18: bigint): void {
+    const market = this.s.market;
+    const emaX18 = basisAt(
+      market.basisEmaX18,
+      market.lastBasisSampleX18,
+      market.lastBasisSampleAt,
+      this.now,
+      BASIS_EMA_PERIOD_SEC,
+    );
+    const sampleX18 = clampBasis(priceX18 - ctx.indexX18, ctx.indexX18, ctx.risk.orderBandBps);
+    this.s.market = { ...market, basisEmaX18: emaX18, lastBasisSampleX18: sampleX18, lastBasisSampleAt: this.now };
+    this.events.push({ name: "BasisSampled", sampleX18, emaX18 });
+  }
+
+  /** `_checkAccount`: the placing account's position limit and margin checks. */
+  private checkAccount(ctx: TradeContext, taker: Taker, before: PositionState, restedWithMargin: boolean): void {
+    const seriesId = this.spec.seriesId;
+    const raisedRisk = raisesRisk(before.sizeQty, taker.sizeQty);
+    if (raisedRisk) {
+      // TradeLogic.checkRiskIncreaseAllowed
+      if (this.s.paused) revert("EnforcedPause");
+      if (ctx.indexStale) revert("IndexStale", seriesId, ctx.indexObservedAt);
+      const newAbs = abs(taker.sizeQty);
+      if (newAbs > ctx.risk.positionLimitQty) {
+        revert("PositionLimitExceeded", taker.account, seriesId, newAbs, ctx.risk.positionLimitQty);
+      }
+    }
+    if (raisedRisk || restedWithMargin) {
+      const exposure = this.s.exposure(taker.account);
+      const worstLong = abs(taker.sizeQty + exposure.buyQty);
+      const worstShort = abs(taker.sizeQty - exposure.sellQty);
+      const worst = worstLong > worstShort ? worstLong : worstShort;
+      if (worst > ctx.risk.positionLimitQty) {
+        revert("PositionLimitExceeded", taker.account, seriesId, worst, ctx.risk.positionLimitQty);
+      }
+    }
+    if (!raisedRisk && !restedWithMargin) {
+      if (taker.filled === 0n) return;
+      const surplusChange = this.maintenanceSurplusChange(ctx, before, taker);
+      this.checkMarginAfterTrade(ctx, taker.account, false, surplusChange);
+      return;
+    }
+    this.checkMarginAfterTrade(ctx, taker.account, true, 0n);
+  }
+
+  /** `TradeLogic.maintenanceSurplusChange`: change of (equity - maintenance margin) at the mark; exact. */
+  private maintenanceSurplusChange(ctx: TradeContext, before: PositionState, taker: Taker): bigint {
+    const multiplier = this.spec.contractMultiplier;
+    const mark = ctx.markX18;
+    const equityChange =
+      unrealizedPnlX18(taker.sizeQty, taker.openX18, mark, multiplier) +
+      taker.realizedX18 -
+      taker.takerFeeX18 -
+      unrealizedPnlX18(before.sizeQty, before.openNotionalX18, mark, multiplier);
+    const mmBefore = requirementX18(abs(before.sizeQty), mark, multiplier, ctx.risk.mmBps);
+    const mmAfter = requirementX18(abs(taker.sizeQty), mark, multiplier, ctx.risk.mmBps);
+    return equityChange - mmAfter + mmBefore;
+  }
+
+  /** `TradeLogic.checkMarginAfterTrade`, with the traded series valued at the context's mark. */
+  private checkMarginAfterTrade(ctx: TradeContext, account: string, raisedRisk: boolean, surplusChange: bigint): void {
+    if (!raisedRisk && surplusChange >= 0n) return;
+    const health = healthOf(this.spec, this.s, this.env, account, ctx.markX18);
+    if (health.equityX18 < health.initialMarginX18) {
+      revert("InsufficientMargin", account, health.equityX18, health.initialMarginX18);
+    }
+  }
+
+  // -- Queue (OrderQueue) ---------------------------------------------------------------------
+
+  /** `OrderQueue.rest`: appends the order at the tail of its level and adds it to the account's sums. */
+  private rest(params: OrderParams, slot: bigint, sequence: bigint, qty: bigint): void {
+    const account = params.account;
+    const orderId = orderIdOf(params.seriesId, refOf(this.accountIdOf(account), slot), sequence);
+    const side = this.s.side(params.isBuy);
+    let level = side.get(params.tick);
+    if (level === undefined) {
+      level = { qty: 0n, orderIds: [] };
+      side.set(params.tick, level);
+    }
+    level.orderIds.push(orderId);
+    level.qty += qty;
+    this.s.orders.set(orderId, {
+      orderId,
+      account,
+      slot,
+      isBuy: params.isBuy,
+      reduceOnly: params.reduceOnly,
+      tick: params.tick,
+      qty,
+      expiresAt: params.expiresAt,
+      sequence,
+    });
+    const exposure = this.s.exposure(account);
+    exposure.slotBitmap |= 1n << slot;
+    exposure.sequence = sequence;
+    if (!params.reduceOnly) {
+      const tickQty = qty * params.tick;
+      const openQty = (params.isBuy ? exposure.buyQty : exposure.sellQty) + qty;
+      if (openQty > MAX_ORDER_QTY) revert("OpenQtyTooLarge", account, params.seriesId, openQty, MAX_ORDER_QTY);
+      if (params.isBuy) {
+        exposure.buyQty = openQty;
+        exposure.buyTickQty += tickQty;
+      } else {
+        exposure.sellQty = openQty;
+        exposure.sellTickQty += tickQty;
+      }
+    }
+    this.joinSeries(account);
+  }
+
+  /** `OrderQueue.remove`: takes a resting order out of anywhere in its queue, releasing its reserve. */
+  private remove(order: StoredOrder, reason: CancelReason): void {
+    const side = this.s.side(order.isBuy);
+    const level = side.get(order.tick);
+    const index = level?.orderIds.indexOf(order.orderId) ?? -1;
+    if (level === undefined || index < 0) throw new OrderBookModelError(`order ${order.orderId} not in its level`);
+    level.orderIds.splice(index, 1);
+    level.qty -= order.qty;
+    if (level.orderIds.length === 0) side.delete(order.tick);
+    this.release(order, order.qty, false);
+    this.s.orders.delete(order.orderId);
+    this.freeSlot(order);
+    this.events.push({
+      name: "OrderCancelled",
+      orderId: order.orderId,
+      account: order.account,
+      cancelledQty: order.qty,
+      reason,
+    });
+  }
+
+  /** `OrderQueue.popHead`: removes the head order of a level while matching. */
+  private popHead(order: StoredOrder, level: StoredLevel, reason: CancelReason): void {
+    level.orderIds.shift();
+    level.qty -= order.qty;
+    this.release(order, order.qty, true);
+    this.events.push({
+      name: "OrderCancelled",
+      orderId: order.orderId,
+      account: order.account,
+      cancelledQty: order.qty,
+      reason,
+    });
+  }
+
+  /** `OrderQueue.onMakerFill`: books a fill of the head order (whose qty is already reduced by it). */
+  private onMakerFill(order: StoredOrder, level: StoredLevel, qty: bigint): void {
+    const filled = order.qty === 0n;
+    if (filled) level.orderIds.shift();
+    this.release(order, qty, filled);
+  }
+
+  /** `OrderQueue._release`: takes `qty` out of the owner's sums; when `gone`, deletes the order and frees its slot. */
+  private release(order: StoredOrder, qty: bigint, gone: boolean): void {
+    if (!order.reduceOnly) {
+      const exposure = this.s.exposure(order.account);
+      if (order.isBuy) {
+        exposure.buyQty -= qty;
+        exposure.buyTickQty -= qty * order.tick;
+      } else {
+        exposure.sellQty -= qty;
+        exposure.sellTickQty -= qty * order.tick;
+      }
+    }
+    if (!gone) return;
+    this.s.orders.delete(order.orderId);
+    this.freeSlot(order);
+  }
+
+  private freeSlot(order: StoredOrder): void {
+    const exposure = this.s.exposure(order.account);
+    exposure.slotBitmap &= ~(1n << order.slot);
+    this.leaveSeriesIfIdle(order.account);
+  }
+
+  // -- Storage helpers (ClearinghouseStorage) -------------------------------------------------
+
+  private joinSeries(account: string): void {
+    this.s.seriesMembers.add(account);
+  }
+
+  private leaveSeriesIfIdle(account: string): void {
+    if (this.s.position(account).sizeQty !== 0n || this.s.exposure(account).slotBitmap !== 0n) return;
+    this.s.seriesMembers.delete(account);
+  }
+
+  private requireSeries(seriesId: bigint): void {
+    if (seriesId === 0n || seriesId > this.seriesCount) revert("UnknownSeries", seriesId);
+  }
+
+  private requireOrder(orderId: bigint): StoredOrder {
+    const order = this.s.orders.get(orderId);
+    if (order === undefined) revert("OrderNotFound", orderId);
+    return order;
+  }
+
+  private storedOrder(orderId: bigint): StoredOrder {
+    const order = this.s.orders.get(orderId);
+    if (order === undefined) throw new OrderBookModelError(`order ${orderId} queued but not stored`);
+    return order;
+  }
+
+  private requireOwnerOrOperator(account: string): void {
+    if (!this.s.isOwnerOrOperator(this.env.sender, account)) {
+      revert("NotAccountOwnerOrOperator", account, this.env.sender);
+    }
+  }
+
+  /** `Clearinghouse._toX18`. */
+  private toX18(amountRaw: bigint): bigint {
+    if (amountRaw === 0n) revert("ZeroAmount");
+    if (amountRaw > MAX_DEPOSIT_RAW) revert("AmountTooLarge", amountRaw, MAX_DEPOSIT_RAW);
+    return rawToX18(amountRaw, this.decimals);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Valuation (MarginLogic)
+// ---------------------------------------------------------------------------------------------
+
+/** The best opposite tick of a taker on side `isBuy` (lowest ask, highest bid), undefined when empty. */
+function bestOpposite(s: BookState, isBuy: boolean): bigint | undefined {
+  let best: bigint | undefined;
+  for (const tick of s.side(!isBuy).keys()) {
+    if (best === undefined || (isBuy ? tick < best : tick > best)) best = tick;
+  }
+  return best;
+}
+
+/** `MarginLogic.mark`: index + clamped basis EMA, with the observed part of the averaging window fixed. */
+function markOf(spec: BookSeriesSpec, s: BookState, env: BlockEnv): bigint {
+  const { indexX18, observedAt, windowAverageX18 } = env.oracle;
+  const m = s.market;
+  const basisX18 = clampBasis(
+    basisAt(m.basisEmaX18, m.lastBasisSampleX18, m.lastBasisSampleAt, env.nowSec, BASIS_EMA_PERIOD_SEC),
+    indexX18,
+    s.risk.orderBandBps,
+  );
+  const windowStart = spec.expiry - spec.averagingWindowSec;
+  let observedUntil = observedAt < spec.expiry ? observedAt : spec.expiry;
+  let observedAvgX18 = 0n;
+  if (observedUntil > windowStart) {
+    observedAvgX18 = windowAverageX18;
+    if (observedAvgX18 === 0n) observedUntil = windowStart;
+  }
+  return markFrom(indexX18, basisX18, windowStart, spec.expiry, observedUntil, observedAvgX18);
+}
+
+/**
+ * `MarginLogic.health`: cash, PnL and requirements at the mark (`knownMarkX18` when given, as the
+ * traded series' context mark), with the reserve of resting orders while the series has not expired.
+ */
+function healthOf(
+  spec: BookSeriesSpec,
+  s: BookState,
+  env: BlockEnv,
+  account: string,
+  knownMarkX18: bigint | undefined,
+): BookAccountHealth {
+  const result: BookAccountHealth = {
+    cashX18: s.cashOf(account),
+    unrealizedPnlX18: 0n,
+    equityX18: 0n,
+    initialMarginX18: 0n,
+    maintenanceMarginX18: 0n,
+    withdrawableX18: 0n,
+    orderMarginX18: 0n,
+  };
+  if (s.seriesMembers.has(account)) {
+    const markX18 = knownMarkX18 ?? markOf(spec, s, env);
+    const multiplier = spec.contractMultiplier;
+    const position = s.position(account);
+    const absSize = abs(position.sizeQty);
+    const pnlX18 = unrealizedPnlX18(position.sizeQty, position.openNotionalX18, markX18, multiplier);
+    const imX18 = requirementX18(absSize, markX18, multiplier, s.risk.imBps);
+    result.unrealizedPnlX18 += pnlX18;
+    result.initialMarginX18 += imX18;
+    result.maintenanceMarginX18 += requirementX18(absSize, markX18, multiplier, s.risk.mmBps);
+    const exposure = s.exposures.get(account) ?? emptyExposure();
+    if (env.nowSec < spec.expiry && (exposure.buyQty !== 0n || exposure.sellQty !== 0n)) {
+      const orderMarginX18 = orderMargin(
+        position,
+        exposure,
+        markX18,
+        multiplier,
+        spec.tickSizeX18,
+        s.risk.imBps,
+        pnlX18 - imX18,
+      );
+      result.initialMarginX18 += orderMarginX18;
+      result.orderMarginX18 += orderMarginX18;
+    }
+  }
+  result.equityX18 = result.cashX18 + result.unrealizedPnlX18;
+  let free = result.equityX18 - result.initialMarginX18;
+  if (free > result.cashX18) free = result.cashX18;
+  result.withdrawableX18 = free > 0n ? free : 0n;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The reference matching engine and margin ledger of one series. Transactions return a `BookOutcome`
+ * and change the state only when they succeed; views mirror the clearinghouse's views.
+ */
+export class OrderBookModel {
+  readonly spec: BookSeriesSpec;
+  readonly collateralDecimals: number;
+  readonly seriesCount: bigint;
+  private state: BookState;
+
+  constructor(config: OrderBookConfig) {
+    this.spec = { ...config.spec };
+    this.collateralDecimals = config.collateralDecimals;
+    this.seriesCount = config.seriesCount ?? 1n;
+    this.state = new BookState({ ...config.risk }, config.insuranceFeeShareBps);
+  }
+
+  /** A copy of the whole state, for `restore`. */
+  snapshot(): unknown {
+    return this.state.clone();
+  }
+
+  /** Puts back a state taken by `snapshot`. */
+  restore(snapshot: unknown): void {
+    if (!(snapshot instanceof BookState)) throw new OrderBookModelError("not a snapshot of an order book model");
+    this.state = snapshot.clone();
+  }
+
+  private run<T>(env: CallEnv, body: (tx: BookTransaction) => T): BookOutcome<T> {
+    const tx = new BookTransaction(this.spec, this.seriesCount, this.collateralDecimals, this.state.clone(), env);
+    try {
+      const value = body(tx);
+      this.state = tx.s;
+      return { ok: true, value, events: tx.events };
+    } catch (error) {
+      if (error instanceof Revert) return { ok: false, error: { name: error.errorName, args: error.args } };
+      throw error;
+    }
+  }
+
+  // -- Transactions ---------------------------------------------------------------------------
+
+  /** `placeOrder(params)` sent by `env.sender`. */
+  placeOrder(env: CallEnv, params: OrderParams): BookOutcome<PlaceOutput> {
+    return this.run(env, (tx) => tx.placeOrder(params));
+  }
+
+  /** `replaceOrder(orderId, params)` sent by `env.sender`. */
+  replaceOrder(env: CallEnv, orderId: bigint, params: OrderParams): BookOutcome<PlaceOutput> {
+    return this.run(env, (tx) => tx.replaceOrder(orderId, params));
+  }
+
+  /** `cancelOrder(orderId)` sent by `env.sender`. */
+  cancelOrder(env: CallEnv, orderId: bigint): BookOutcome<null> {
+    return this.run(env, (tx) => tx.cancelOrder(orderId));
+  }
+
+  /** `cancelAllOrders(account, seriesId)` sent by `env.sender`; returns the number of orders cancelled. */
+  cancelAllOrders(env: CallEnv, account: string, seriesId: bigint): BookOutcome<bigint> {
+    return this.run(env, (tx) => tx.cancelAllOrders(account, seriesId));
+  }
+
+  /** `deposit(amountRaw)` by `env.sender` (the token transfer itself is the caller's to check). */
+  deposit(env: CallEnv, amountRaw: bigint): BookOutcome<null> {
+    return this.run(env, (tx) => tx.deposit(amountRaw));
+  }
+
+  /** `withdraw(account, amountRaw, to)` by `env.sender` (the token transfer itself is the caller's to check). */
+  withdraw(env: CallEnv, account: string, amountRaw: bigint, to: string): BookOutcome<null> {
+    return this.run(env, (tx) => tx.withdraw(account, amountRaw, to));
+  }
+
+  /** `setOperator(operator, approved)` by `env.sender`. */
+  setOperator(env: CallEnv, operator: string, approved: boolean): BookOutcome<null> {
+    return this.run(env, (tx) => tx.setOperator(operator, approved));
+  }
+
+  /** `pause()` by the guardian (`Pausable._pause`). */
+  pause(): BookOutcome<null> {
+    if (this.state.paused) return { ok: false, error: { name: "EnforcedPause", args: [] } };
+    this.state.paused = true;
+    return { ok: true, value: null, events: [] };
+  }
+
+  /** `unpause()` by the guardian (`Pausable._unpause`). */
+  unpause(): BookOutcome<null> {
+    if (!this.state.paused) return { ok: false, error: { name: "ExpectedPause", args: [] } };
+    this.state.paused = false;
+    return { ok: true, value: null, events: [] };
+  }
+
+  /** `setRiskParams` by the market admin; the caller passes parameters inside `SeriesBounds`. */
+  setRiskParams(risk: BookRiskParams): void {
+    this.state.risk = { ...risk };
+  }
+
+  /** `setInsuranceFeeShare` by the admin; the caller passes 0..10,000. */
+  setInsuranceFeeShare(bps: bigint): void {
+    this.state.insuranceFeeShareBps = bps;
+  }
+
+  // -- Views ----------------------------------------------------------------------------------
+
+  /** `paused()`. */
+  get paused(): boolean {
+    return this.state.paused;
+  }
+
+  /** `riskParams(seriesId)` (the fields the book reads). */
+  get risk(): BookRiskParams {
+    return { ...this.state.risk };
+  }
+
+  /** `insuranceFeeShareBps()`. */
+  get insuranceFeeShareBps(): bigint {
+    return this.state.insuranceFeeShareBps;
+  }
+
+  /** `insuranceFundX18()`. */
+  get insuranceFundX18(): bigint {
+    return this.state.insuranceFundX18;
+  }
+
+  /** `feePoolX18()`. */
+  get feePoolX18(): bigint {
+    return this.state.feePoolX18;
+  }
+
+  /** `marketState(seriesId)`. */
+  marketState(): BookMarketState {
+    return { ...this.state.market };
+  }
+
+  /** `markPrice(seriesId)` (the settlement is never final in the model). */
+  markPrice(env: BlockEnv): bigint {
+    return markOf(this.spec, this.state, env);
+  }
+
+  /** `cashOf(account)`. */
+  cashOf(account: string): bigint {
+    return this.state.cashOf(account);
+  }
+
+  /** `positionOf(account, seriesId)`. */
+  positionOf(account: string): PositionState {
+    return { ...this.state.position(account) };
+  }
+
+  /** `isOperator(owner, operator)`. */
+  isOperator(owner: string, operator: string): boolean {
+    return this.state.operators.has(`${owner}>${operator}`);
+  }
+
+  /** True when `account`'s series set holds the series (`seriesOf(account)` includes it). */
+  holdsSeries(account: string): boolean {
+    return this.state.seriesMembers.has(account);
+  }
+
+  /** `accountHealth(account)`. */
+  accountHealth(env: BlockEnv, account: string): BookAccountHealth {
+    return healthOf(this.spec, this.state, env, account, undefined);
+  }
+
+  /** `orderOf(orderId)`; undefined where the contract reverts with `OrderNotFound`. */
+  orderOf(orderId: bigint): OrderView | undefined {
+    const order = this.state.orders.get(orderId);
+    if (order === undefined) return undefined;
+    return {
+      orderId,
+      account: order.account,
+      seriesId: this.spec.seriesId,
+      isBuy: order.isBuy,
+      reduceOnly: order.reduceOnly,
+      tick: order.tick,
+      qty: order.qty,
+      expiresAt: order.expiresAt,
+    };
+  }
+
+  /** `levelOf(seriesId, isBuy, tick)`. */
+  levelOf(isBuy: boolean, tick: bigint): LevelView {
+    const level = this.state.side(isBuy).get(tick);
+    if (level === undefined) return { tick, qty: 0n, orderCount: 0n, headOrderId: 0n };
+    return { tick, qty: level.qty, orderCount: BigInt(level.orderIds.length), headOrderId: level.orderIds[0] };
+  }
+
+  /** Ids of a level's orders, oldest (first to fill) first. */
+  levelOrderIds(isBuy: boolean, tick: bigint): bigint[] {
+    return [...(this.state.side(isBuy).get(tick)?.orderIds ?? [])];
+  }
+
+  /** Active ticks of a side, best first (bids high to low, asks low to high). */
+  activeTicks(isBuy: boolean): bigint[] {
+    return [...this.state.side(isBuy).keys()].sort((a, b) => (isBuy ? (a > b ? -1 : 1) : a < b ? -1 : 1));
+  }
+
+  /** `nextActiveTick(seriesId, isBuy, fromTick)`: bids at or below, asks at or above `fromTick`. */
+  nextActiveTick(isBuy: boolean, fromTick: bigint): { tick: bigint; found: boolean } {
+    const tick = this.activeTicks(isBuy).find((t) => (isBuy ? t <= fromTick : t >= fromTick));
+    return tick === undefined ? { tick: 0n, found: false } : { tick, found: true };
+  }
+
+  /** `nextOrderIdOf(orderId)`: the order behind it in its level (0 at the tail); undefined when not resting. */
+  nextOrderIdOf(orderId: bigint): bigint | undefined {
+    const order = this.state.orders.get(orderId);
+    if (order === undefined) return undefined;
+    const ids = this.levelOrderIds(order.isBuy, order.tick);
+    return ids[ids.indexOf(orderId) + 1] ?? 0n;
+  }
+
+  /** `openOrderIdsOf(account, seriesId)`: by slot. */
+  openOrderIdsOf(account: string): bigint[] {
+    return [...this.state.orders.values()]
+      .filter((o) => o.account === account)
+      .sort((a, b) => (a.slot < b.slot ? -1 : 1))
+      .map((o) => o.orderId);
+  }
+
+  /** Ids of every resting order, by id. */
+  restingOrderIds(): bigint[] {
+    return [...this.state.orders.keys()].sort((a, b) => (a < b ? -1 : 1));
+  }
+
+  /** `exposureOf(account, seriesId)`. */
+  exposureOf(account: string): ExposureView {
+    const e = this.state.exposures.get(account) ?? emptyExposure();
+    let openOrders = 0n;
+    for (let bits = e.slotBitmap; bits !== 0n; bits &= bits - 1n) openOrders += 1n;
+    return {
+      buyQty: e.buyQty,
+      sellQty: e.sellQty,
+      buyTickQty: e.buyTickQty,
+      sellTickQty: e.sellTickQty,
+      openOrders,
+      sequence: e.sequence,
+    };
+  }
+
+  /** The compact id the book gave `account` (0 before its first Limit or PostOnly order). */
+  accountIdOf(account: string): bigint {
+    return this.state.accountIds.get(account) ?? 0n;
+  }
+}

@@ -68,7 +68,12 @@ library TradeLogic {
         ctx.risk = record.risk;
         if (block.timestamp >= ctx.spec.expiry) revert IClearinghouse.SeriesExpired(seriesId, ctx.spec.expiry);
         (ctx.indexX18, ctx.indexObservedAt, , ctx.indexStale) = oracle.peekLatest(ctx.spec.feedId);
-        if (ctx.indexObservedAt + ctx.spec.averagingWindowSec > ctx.spec.expiry) {
+        // Inside the window, the first trade after each oracle round caches the window average.
+        if (
+            ctx.indexObservedAt + ctx.spec.averagingWindowSec > ctx.spec.expiry &&
+            s.windowAverages[seriesId].observedUntil < ctx.indexObservedAt &&
+            s.windowAverages[seriesId].observedUntil < ctx.spec.expiry
+        ) {
             MarginLogic.cacheWindowAverage(s, oracle, seriesId, ctx.spec, ctx.indexObservedAt);
         }
         ctx.markX18 = MarginLogic.mark(

@@ -55,10 +55,7 @@ const config: HardhatUserConfig = {
     ],
     // The largest contracts trade a little runtime gas for code size (24 KB limit).
     overrides: Object.fromEntries(
-      [
-        "contracts/core/Clearinghouse.sol",
-        "contracts/mocks/ClearinghouseHarness.sol",
-      ].map((file) => [
+      ["contracts/core/Clearinghouse.sol", "contracts/mocks/ClearinghouseHarness.sol"].map((file) => [
         file,
         {
           version: SOLC_VERSION,

@@ -29,8 +29,9 @@ import {TickBitmap} from "../libraries/TickBitmap.sol";
 /// the insurance fund and fee pool and sets governance settlement prices; MARKET_ADMIN_ROLE (the
 /// timelock) lists series and sets risk parameters within hard bounds; GUARDIAN_ROLE pauses new
 /// risk and challenges settlement prices. No role can trade for an account or move its
-/// positions: that takes the account or its operator, through the order book. Not upgradeable: no proxy, no initializer, and the only delegatecalls go to the logic
-/// libraries linked into the bytecode at deployment.
+/// positions: that takes the account or its operator, through the order book. Not upgradeable:
+/// no proxy, no initializer, and the only delegatecalls go to the logic libraries linked into the
+/// bytecode at deployment.
 contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -42,7 +43,7 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
     bytes32 public constant MARKET_ADMIN_ROLE = keccak256("MARKET_ADMIN_ROLE");
     /// @notice Role that pauses new risk and challenges settlement prices.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
-    
+
     /// @notice Most series one account may hold positions in (bounds every loop over an account).
     uint256 public constant MAX_SERIES_PER_ACCOUNT = SeriesSet.CAPACITY;
     /// @notice Period of the mark's basis EMA.
@@ -408,9 +409,8 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
     function levelOf(uint32 seriesId, bool isBuy, uint32 tick) external view returns (LevelView memory) {
         ClearinghouseStorage.Book storage book = _s.books[seriesId];
         ClearinghouseStorage.Level memory level = (isBuy ? book.bids : book.asks).levels[tick];
-        uint256 headOrderId = level.head == 0
-            ? 0
-            : OrderQueue.orderIdOf(seriesId, level.head, book.orders[level.head].sequence);
+        uint256 headOrderId =
+            level.head == 0 ? 0 : OrderQueue.orderIdOf(seriesId, level.head, book.orders[level.head].sequence);
         return LevelView({tick: tick, qty: level.qty, orderCount: level.orderCount, headOrderId: headOrderId});
     }
 
@@ -435,16 +435,14 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
         uint256 slots = _s.exposures[account][seriesId].slotBitmap;
         uint256 accountRef = uint256(_s.accountIds[account]) << 8;
         ClearinghouseStorage.Book storage book = _s.books[seriesId];
-        orderIds = new uint256[](OrderQueue.MAX_OPEN_ORDERS);
         uint256 count = 0;
-        for (uint256 slot = 0; slot < OrderQueue.MAX_OPEN_ORDERS; ++slot) {
+        for (uint256 bits = slots; bits != 0; bits &= bits - 1) ++count;
+        orderIds = new uint256[](count);
+        uint256 next = 0;
+        for (uint256 slot = 0; next < count; ++slot) {
             if (slots & (1 << slot) == 0) continue;
             uint256 ref = accountRef | slot;
-            orderIds[count++] = OrderQueue.orderIdOf(seriesId, ref, book.orders[ref].sequence);
-        }
-        // Safe: shrinks the array to the count written (memory-safe, no reallocation).
-        assembly ("memory-safe") {
-            mstore(orderIds, count)
+            orderIds[next++] = OrderQueue.orderIdOf(seriesId, ref, book.orders[ref].sequence);
         }
     }
 

@@ -173,7 +173,9 @@ library ClearinghouseStorage {
             if (seriesId == 0) continue;
             IClearinghouse.Settlement storage settlement = s.settlements[seriesId];
             if (effectiveStatus(settlement) != IClearinghouse.SettlementStatus.Final) continue;
-            if (!settlePosition(s, account, seriesId, settlement.priceX18, s.series[seriesId].spec.contractMultiplier)) {
+            if (
+                !settlePosition(s, account, seriesId, settlement.priceX18, s.series[seriesId].spec.contractMultiplier)
+            ) {
                 // Only void orders of the settled series were left: the account leaves it.
                 Account storage acct = s.accounts[account];
                 acct.seriesSet = SeriesSet.remove(acct.seriesSet, seriesId);

@@ -183,13 +183,6 @@ library DirectFillLogic {
         } else if (change.newSize == 0) {
             S.leaveSeriesIfIdle(s, account, ctx.seriesId);
         }
-        emit IDirectFills.PositionChanged(
-            account,
-            ctx.seriesId,
-            change.newSize,
-            change.newOpen,
-            change.realizedPnlX18
-        );
+        emit IDirectFills.PositionChanged(account, ctx.seriesId, change.newSize, change.newOpen, change.realizedPnlX18);
     }
-
 }

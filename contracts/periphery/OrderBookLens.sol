@@ -56,10 +56,7 @@ contract OrderBookLens {
     /// @param levels Most levels per side.
     /// @return bids Bid levels, highest price first.
     /// @return asks Ask levels, lowest price first.
-    function depth(
-        uint32 seriesId,
-        uint256 levels
-    ) external view returns (Depth[] memory bids, Depth[] memory asks) {
+    function depth(uint32 seriesId, uint256 levels) external view returns (Depth[] memory bids, Depth[] memory asks) {
         uint256 tickSizeX18 = clearinghouse.seriesSpec(seriesId).tickSizeX18;
         bids = _side(seriesId, true, levels, tickSizeX18);
         asks = _side(seriesId, false, levels, tickSizeX18);
@@ -69,10 +66,7 @@ contract OrderBookLens {
     /// @param account The account.
     /// @param seriesId The series.
     /// @return orders The orders, in slot order.
-    function openOrders(
-        address account,
-        uint32 seriesId
-    ) external view returns (IOrderBook.OrderView[] memory orders) {
+    function openOrders(address account, uint32 seriesId) external view returns (IOrderBook.OrderView[] memory orders) {
         uint256[] memory ids = clearinghouse.openOrderIdsOf(account, seriesId);
         orders = new IOrderBook.OrderView[](ids.length);
         for (uint256 i = 0; i < ids.length; ++i) orders[i] = clearinghouse.orderOf(ids[i]);

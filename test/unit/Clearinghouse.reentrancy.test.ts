@@ -30,8 +30,9 @@ async function callbackFixture() {
   await clearinghouse.connect(carol).contributeInsurance(units(1_000, 6));
   await clearinghouse.connect(engine).applyTrade(fill(1n, alice.address, bob.address, 10n, "4"));
   // A resting bid of alice, for the cancel and replace calls a re-entering token would try.
-  const aliceOrderId = (await clearinghouse.connect(alice).placeOrder.staticCall(order(1n, alice.address, true, 1n, "3.9")))
-    .orderId;
+  const aliceOrderId = (
+    await clearinghouse.connect(alice).placeOrder.staticCall(order(1n, alice.address, true, 1n, "3.9"))
+  ).orderId;
   await clearinghouse.connect(alice).placeOrder(order(1n, alice.address, true, 1n, "3.9"));
   return { ...f, roles, aliceOrderId };
 }

@@ -23,7 +23,9 @@ describe("OrderBook smoke", function () {
     expect(level.orderCount).to.equal(2n);
     const health = await ch.accountHealth(a);
     expect(health.orderMarginX18).to.be.greaterThan(0n);
-    const res = await ch.connect(f.bob).placeOrder.staticCall(order(1n, b, true, 12n, "4.02", { kind: "ImmediateOrCancel" }));
+    const res = await ch
+      .connect(f.bob)
+      .placeOrder.staticCall(order(1n, b, true, 12n, "4.02", { kind: "ImmediateOrCancel" }));
     expect(res.filledQty).to.equal(12n);
     await ch.connect(f.bob).placeOrder(order(1n, b, true, 12n, "4.02", { kind: "ImmediateOrCancel" }));
     expect((await ch.positionOf(b, 1n)).sizeQty).to.equal(12n);

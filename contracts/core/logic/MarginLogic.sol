@@ -80,9 +80,10 @@ library MarginLogic {
         uint256 observedAvgX18 = 0;
         if (observedUntil > windowStart) {
             S.WindowAverage memory cached = s.windowAverages[seriesId];
-            observedAvgX18 = cached.observedUntil == observedUntil
-                ? cached.averageX18
-                : windowAverage(oracle, spec.feedId, windowStart, observedUntil);
+            observedAvgX18 =
+                cached.observedUntil == observedUntil
+                    ? cached.averageX18
+                    : windowAverage(oracle, spec.feedId, windowStart, observedUntil);
             if (observedAvgX18 == 0) observedUntil = windowStart;
         }
         return MarkPrice.markFrom(indexX18, basisX18, windowStart, spec.expiry, observedUntil, observedAvgX18);
@@ -179,14 +180,7 @@ library MarginLogic {
         if (caseX18 < worstX18) worstX18 = caseX18;
         caseX18 = _surplus(position, -sellQty, -sellNotionalX18, markX18, multiplier, imBps);
         if (caseX18 < worstX18) worstX18 = caseX18;
-        caseX18 = _surplus(
-            position,
-            buyQty - sellQty,
-            buyNotionalX18 - sellNotionalX18,
-            markX18,
-            multiplier,
-            imBps
-        );
+        caseX18 = _surplus(position, buyQty - sellQty, buyNotionalX18 - sellNotionalX18, markX18, multiplier, imBps);
         if (caseX18 < worstX18) worstX18 = caseX18;
         return uint256(surplusX18 - worstX18);
     }

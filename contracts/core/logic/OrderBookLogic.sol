@@ -11,7 +11,6 @@ import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {PositionMath} from "../../libraries/PositionMath.sol";
 import {TickBitmap} from "../../libraries/TickBitmap.sol";
 import {ClearinghouseStorage as S} from "../ClearinghouseStorage.sol";
-import {MarginLogic} from "./MarginLogic.sol";
 import {OrderQueue} from "./OrderQueue.sol";
 import {TradeLogic} from "./TradeLogic.sol";
 
@@ -374,7 +373,14 @@ library OrderBookLogic {
         uint256 priceX18 = uint256(order.tick) * ctx.spec.tickSizeX18;
         uint256 notionalX18 = PositionMath.notionalX18(qty, priceX18, ctx.spec.contractMultiplier);
         int256 makerFeeX18 = PositionMath.feeX18(notionalX18, ctx.risk.makerFeeBps);
-        taker.makerLongChange += _applyMaker(s, ctx, maker, taker.isBuy ? -int256(qty) : int256(qty), priceX18, makerFeeX18);
+        taker.makerLongChange += _applyMaker(
+            s,
+            ctx,
+            maker,
+            taker.isBuy ? -int256(qty) : int256(qty),
+            priceX18,
+            makerFeeX18
+        );
         order.qty -= uint32(qty);
         level.qty -= uint64(qty);
         OrderQueue.onMakerFill(s, ctx.seriesId, ref, order, level, maker, qty);

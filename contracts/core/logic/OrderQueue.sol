@@ -48,7 +48,9 @@ library OrderQueue {
         ref = uint40(orderId >> 32);
         order = s.books[seriesId].orders[ref];
         // Only the canonical encoding names an order: no spare bits, a live order, its own sequence.
-        if (orderId != orderIdOf(seriesId, ref, uint32(orderId)) || order.qty == 0 || order.sequence != uint32(orderId)) {
+        if (
+            orderId != orderIdOf(seriesId, ref, uint32(orderId)) || order.qty == 0 || order.sequence != uint32(orderId)
+        ) {
             revert IOrderBook.OrderNotFound(orderId);
         }
     }
@@ -103,6 +105,20 @@ library OrderQueue {
         ++level.orderCount;
         side.levels[params.tick] = level;
 
+        _addToSums(s, account, seriesId, slot, sequence, params, qty);
+        S.joinSeries(s, account, seriesId);
+    }
+
+    /// @dev Adds a new resting order to its owner's sums (reduce-only orders only take a slot).
+    function _addToSums(
+        S.Layout storage s,
+        address account,
+        uint32 seriesId,
+        uint256 slot,
+        uint32 sequence,
+        IOrderBook.OrderParams calldata params,
+        uint256 qty
+    ) private {
         S.Exposure memory exposure = s.exposures[account][seriesId];
         exposure.slotBitmap |= uint32(1 << slot);
         exposure.sequence = sequence;
@@ -111,18 +127,19 @@ library OrderQueue {
             uint256 tickQty = qty * params.tick;
             if (params.isBuy) {
                 uint256 openQty = exposure.buyQty + qty;
-                if (openQty > MAX_ORDER_QTY) revert IOrderBook.OpenQtyTooLarge(account, seriesId, openQty, MAX_ORDER_QTY);
+                if (openQty > MAX_ORDER_QTY)
+                    revert IOrderBook.OpenQtyTooLarge(account, seriesId, openQty, MAX_ORDER_QTY);
                 exposure.buyQty = uint32(openQty);
                 exposure.buyTickQty += uint64(tickQty);
             } else {
                 uint256 openQty = exposure.sellQty + qty;
-                if (openQty > MAX_ORDER_QTY) revert IOrderBook.OpenQtyTooLarge(account, seriesId, openQty, MAX_ORDER_QTY);
+                if (openQty > MAX_ORDER_QTY)
+                    revert IOrderBook.OpenQtyTooLarge(account, seriesId, openQty, MAX_ORDER_QTY);
                 exposure.sellQty = uint32(openQty);
                 exposure.sellTickQty += uint64(tickQty);
             }
         }
         s.exposures[account][seriesId] = exposure;
-        S.joinSeries(s, account, seriesId);
     }
 
     /// @notice Removes a resting order from anywhere in its queue, releasing its reserve.

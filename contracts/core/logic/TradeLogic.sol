@@ -186,9 +186,9 @@ library TradeLogic {
         emit IClearinghouse.BasisSampled(ctx.seriesId, sampleX18, emaX18);
     }
 
-    /// @notice A side that raised its risk must end at or above initial margin (resting orders included). A side that only reduced
-    /// must end at or above initial margin, or not have lowered its maintenance surplus (so closing
-    /// near the mark stays possible even below maintenance margin).
+    /// @notice A side that raised its risk must end at or above initial margin (resting orders included).
+    /// A side that only reduced must end at or above initial margin, or not have lowered its maintenance
+    /// surplus (so closing near the mark stays possible even below maintenance margin).
     function checkMarginAfterTrade(
         S.Layout storage s,
         IIndexOracle oracle,

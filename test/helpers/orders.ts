@@ -6,22 +6,12 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { ClearinghouseHarness } from "../../typechain-types";
 import type { IOrderBook } from "../../typechain-types/contracts/core/Clearinghouse";
 import { PRODUCTS } from "../../config/series";
-import { parseX18 } from "../../sdk";
+import { CancelReason, OrderKind, parseX18 } from "../../sdk";
 
-export const Kind = { Limit: 0, PostOnly: 1, ImmediateOrCancel: 2, FillOrKill: 3, Market: 4 } as const;
-export type KindName = keyof typeof Kind;
-
-export const CancelReason = {
-  Owner: 0,
-  Replaced: 1,
-  SelfTrade: 2,
-  Unfilled: 3,
-  Expired: 4,
-  OutOfBand: 5,
-  ReduceOnlyClipped: 6,
-  Unhealthy: 7,
-  SeriesExpired: 8,
-} as const;
+/** The order kinds and cancel reasons of `IOrderBook`, as the reference engine names them. */
+export { CancelReason };
+export const Kind = OrderKind;
+export type KindName = keyof typeof OrderKind;
 
 /** The tick of a USD price string on the AIT tick (0.001). */
 export function tickOf(price: string, tickSizeX18: bigint = PRODUCTS.AIT.tickSizeX18): bigint {

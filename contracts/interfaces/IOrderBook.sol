@@ -22,7 +22,8 @@ pragma solidity 0.8.28;
 /// bids, all asks, or all orders filled at their limit prices, valued at the mark. A new resting
 /// order and a taker that raised its risk must leave equity at or above initial margin including
 /// that reserve. Reduce-only orders reserve nothing; they never increase a position (clipped when
-/// placed and again when filled) and may not lower the account's maintenance surplus as takers.
+/// placed and again when filled). A taker that only reduced must end at or above initial margin or
+/// not have lowered its maintenance surplus.
 /// Makers are not margin-checked when filled: their reserve covered the fill when they placed it.
 ///
 /// Assumptions. Correctness: as for `IClearinghouse`. Liveness: the oracle is fresh for new risk;

@@ -10,12 +10,15 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {IIndexOracle} from "../interfaces/IIndexOracle.sol";
+import {ILiquidation} from "../interfaces/ILiquidation.sol";
 import {IOrderBook} from "../interfaces/IOrderBook.sol";
 import {SeriesBounds} from "../libraries/SeriesBounds.sol";
 import {SeriesSet} from "../libraries/SeriesSet.sol";
 import {ClearinghouseStorage} from "./ClearinghouseStorage.sol";
 import {MarginLogic} from "./logic/MarginLogic.sol";
 import {SettlementLogic} from "./logic/SettlementLogic.sol";
+import {LiquidationLogic} from "./logic/LiquidationLogic.sol";
+import {DeficitLogic} from "./logic/DeficitLogic.sol";
 import {OrderBookLogic} from "./logic/OrderBookLogic.sol";
 import {OrderCancelLogic} from "./logic/OrderCancelLogic.sol";
 import {OrderQueue} from "./logic/OrderQueue.sol";
@@ -247,6 +250,30 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
         OrderParams calldata params
     ) external nonReentrant returns (PlaceResult memory) {
         return OrderBookLogic.replaceOrder(_s, oracle, orderId, params, paused());
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Liquidation and deficits (never paused)
+    // ---------------------------------------------------------------------------------------
+
+    /// @inheritdoc ILiquidation
+    function liquidate(address account, uint32 seriesId, uint256 maxQty) external nonReentrant returns (uint256) {
+        return LiquidationLogic.liquidate(_s, oracle, account, seriesId, maxQty);
+    }
+
+    /// @inheritdoc ILiquidation
+    function liquidateBatch(LiquidationRequest[] calldata requests) external nonReentrant returns (uint256) {
+        return LiquidationLogic.liquidateBatch(_s, oracle, requests);
+    }
+
+    /// @inheritdoc ILiquidation
+    function deleverage(address account, DeleverageLeg[] calldata legs) external nonReentrant {
+        DeficitLogic.deleverage(_s, oracle, account, legs);
+    }
+
+    /// @inheritdoc ILiquidation
+    function coverDeficit(address account) external nonReentrant {
+        DeficitLogic.coverDeficit(_s, account);
     }
 
     // ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {ILiquidation} from "./ILiquidation.sol";
 import {IOrderBook} from "./IOrderBook.sol";
 
 /// @title IClearinghouse
@@ -21,11 +22,11 @@ import {IOrderBook} from "./IOrderBook.sol";
 ///
 /// Assumptions. Correctness: the index oracle's reporters are honest in majority; the collateral
 /// token moves exactly the amounts asked (checked on every transfer). Positions change only through
-/// the built-in order book (`IOrderBook`), on orders their owners or operators placed, and through
-/// settlement.
+/// the built-in order book (`IOrderBook`), on orders their owners or operators placed, through
+/// liquidation and deleveraging of accounts that qualify (`ILiquidation`), and through settlement.
 /// Liveness: the oracle publishes within each feed's max age; someone calls `finalizeSettlement`
 /// after expiry (anyone may).
-interface IClearinghouse is IOrderBook {
+interface IClearinghouse is IOrderBook, ILiquidation {
     // ---------------------------------------------------------------------------------------
     // Types
     // ---------------------------------------------------------------------------------------

@@ -15,9 +15,11 @@ export interface ClearinghouseLibraries {
   settlementLogic: string;
   orderBookLogic: string;
   orderCancelLogic: string;
+  liquidationLogic: string;
+  deficitLogic: string;
 }
 
-/** Deploys the four logic libraries. */
+/** Deploys the six logic libraries (four of them link MarginLogic). */
 export async function deployLogicLibraries(deployer: Signer): Promise<ClearinghouseLibraries> {
   // Libraries whose functions all take storage pointers have no ABI, so no typechain factory.
   const margin = await (await ethers.getContractFactory("MarginLogic", deployer)).deploy();
@@ -30,17 +32,18 @@ export async function deployLogicLibraries(deployer: Signer): Promise<Clearingho
       libraries: { MarginLogic: marginLogic },
     })
   ).deploy();
-  const orderCancel = await (
-    await ethers.getContractFactory("OrderCancelLogic", {
-      signer: deployer,
-      libraries: { MarginLogic: marginLogic },
-    })
-  ).deploy();
+  const linkedToMargin = async (name: string) =>
+    (await ethers.getContractFactory(name, { signer: deployer, libraries: { MarginLogic: marginLogic } })).deploy();
+  const orderCancel = await linkedToMargin("OrderCancelLogic");
+  const liquidation = await linkedToMargin("LiquidationLogic");
+  const deficit = await linkedToMargin("DeficitLogic");
   return {
     marginLogic,
     settlementLogic,
     orderBookLogic: await orderBook.getAddress(),
     orderCancelLogic: await orderCancel.getAddress(),
+    liquidationLogic: await liquidation.getAddress(),
+    deficitLogic: await deficit.getAddress(),
   };
 }
 
@@ -50,6 +53,8 @@ function linkReferences(libs: ClearinghouseLibraries) {
     "contracts/core/logic/SettlementLogic.sol:SettlementLogic": libs.settlementLogic,
     "contracts/core/logic/OrderBookLogic.sol:OrderBookLogic": libs.orderBookLogic,
     "contracts/core/logic/OrderCancelLogic.sol:OrderCancelLogic": libs.orderCancelLogic,
+    "contracts/core/logic/LiquidationLogic.sol:LiquidationLogic": libs.liquidationLogic,
+    "contracts/core/logic/DeficitLogic.sol:DeficitLogic": libs.deficitLogic,
   };
 }
 

@@ -7,3 +7,4 @@ export * from "./position";
 export * from "./mark";
 export * from "./margin";
 export * from "./settlement";
+export * from "./liquidation";

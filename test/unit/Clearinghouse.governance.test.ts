@@ -103,6 +103,22 @@ const PUBLIC: Record<string, { reason: string; args: Args }> = {
   finalizeSettlement: { reason: "after expiry, proposes the oracle TWAP only", args: () => [1n] },
   settleAccount: { reason: "closes a final series at its final price", args: (f) => [1n, f.alice.address] },
   settleAccounts: { reason: "closes a final series at its final price", args: (f) => [1n, [f.alice.address]] },
+  liquidate: {
+    reason: "only an account below maintenance margin, at the mark, into the caller's own margined account",
+    args: (f) => [f.alice.address, 1n, 1n],
+  },
+  liquidateBatch: {
+    reason: "liquidate for several accounts; skips those that do not qualify",
+    args: (f) => [[{ account: f.alice.address, seriesId: 1n, maxQty: 1n }]],
+  },
+  deleverage: {
+    reason: "only a bankrupt account beyond the insurance fund, against profitable opposite positions",
+    args: (f) => [f.alice.address, []],
+  },
+  coverDeficit: {
+    reason: "only pays a flat account's negative cash from the insurance fund",
+    args: (f) => [f.alice.address],
+  },
   renounceRole: {
     reason: "drops only the caller's own role",
     args: (f, caller) => [f.roles.GUARDIAN_ROLE, caller.address],
@@ -797,9 +813,7 @@ describe("Clearinghouse governance", function () {
       const first = await deployClearinghouse(deployer, token, oracle, f.admin.address);
       const code = (await ethers.provider.getCode(await first.clearinghouse.getAddress())).slice(2).toLowerCase();
       const libs = first.libraries;
-      for (const address of [libs.marginLogic, libs.settlementLogic, libs.orderBookLogic, libs.orderCancelLogic]) {
-        expect(code).to.include(address.slice(2).toLowerCase());
-      }
+      for (const address of Object.values(libs)) expect(code).to.include(address.slice(2).toLowerCase());
 
       // Each link reference of the artifact holds its library's address.
       const artifact = await artifacts.readArtifact("Clearinghouse");
@@ -808,6 +822,8 @@ describe("Clearinghouse governance", function () {
         SettlementLogic: libs.settlementLogic,
         OrderBookLogic: libs.orderBookLogic,
         OrderCancelLogic: libs.orderCancelLogic,
+        LiquidationLogic: libs.liquidationLogic,
+        DeficitLogic: libs.deficitLogic,
       };
       const linkedBytes = new Set<number>();
       let references = 0;

@@ -16,6 +16,7 @@ import { IndexFeedAggregator__factory, IndexOracle__factory } from "../typechain
 import type { IndexOracle } from "../typechain-types";
 import { feedIdOf, parseX18, signReport } from "../sdk";
 import { benchClearinghouse } from "./clearinghouseGas";
+import { benchLiquidation } from "./liquidationGas";
 
 const HOUR = 3_600;
 const DAY = 86_400;
@@ -133,6 +134,16 @@ async function main(): Promise<void> {
       feed5,
       (observedAt, priceX18) => submitAt(oracle, feed5, reporters.slice(0, 3), observedAt, priceX18),
       now + 20,
+    ),
+  );
+
+  Object.assign(
+    gas,
+    await benchLiquidation(
+      oracle,
+      feed7,
+      (observedAt, priceX18) => submitAt(oracle, feed7, reporters.slice(0, 5), observedAt, priceX18),
+      (await latestTime()) + 60,
     ),
   );
 

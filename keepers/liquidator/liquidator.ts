@@ -1,0 +1,166 @@
+/**
+ * The liquidator keeper: each tick it indexes the clearinghouse's new events into its view of the
+ * accounts, reads the marks of the series held, recomputes every account's margin locally, and sends
+ * the liquidatable accounts, most urgent first, as `liquidateBatch` calls (simulated first; a batch skips
+ * accounts that recovered or that a competing keeper got first). Optionally it then unwinds what it took
+ * over with reduce-only market orders.
+ */
+import type { Logger } from "pino";
+import type { Clearinghouse } from "../../typechain-types";
+import type { EventIndexer } from "../runtime/eventIndexer";
+import type { TxIntent, TxOutcome } from "../runtime/txSender";
+import type { ClearinghouseView } from "../shared/clearinghouseView";
+import { readMarks } from "../shared/marks";
+import { intentKeyOf, liquidationCandidates } from "./planner";
+import type { LiquidationCandidate } from "./planner";
+
+/** The part of TxSender the keepers use (a fake in unit tests). */
+export interface KeeperSender {
+  readonly address: string;
+  send(intent: TxIntent): Promise<TxOutcome>;
+}
+
+export interface LiquidatorSettings {
+  /** Liquidations per transaction (1-50). */
+  batchSize: number;
+  /** Batches sent at once per tick (they take consecutive nonces). */
+  maxConcurrentBatches: number;
+  /** After liquidating, close the positions taken over with reduce-only market orders. */
+  unwind: boolean;
+}
+
+export interface LiquidatorDependencies {
+  clearinghouse: Clearinghouse;
+  indexer: EventIndexer;
+  view: ClearinghouseView;
+  sender: KeeperSender;
+  logger: Logger;
+  settings: LiquidatorSettings;
+}
+
+/** What one tick saw and did. */
+export interface LiquidatorTickReport {
+  headBlock: number;
+  indexedThroughBlock: number;
+  accountsTracked: number;
+  liquidatable: number;
+  batchesSent: number;
+  outcomes: TxOutcome["status"][];
+}
+
+/** The most contracts a request may ask for; the contract takes what its rules require. */
+const ALL = 2n ** 64n - 1n;
+
+export class Liquidator {
+  private readonly inFlight = new Set<string>();
+  private lastTick: LiquidatorTickReport | undefined;
+
+  constructor(private readonly deps: LiquidatorDependencies) {}
+
+  /** The last tick's report (for the status endpoint). */
+  get lastReport(): LiquidatorTickReport | undefined {
+    return this.lastTick;
+  }
+
+  /** Accounts currently in a batch being sent. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** One pass: index, mark, plan, send. */
+  async tick(): Promise<LiquidatorTickReport> {
+    const { indexer, view, sender, clearinghouse } = this.deps;
+    const poll = await indexer.poll();
+    const head = await clearinghouse.runner!.provider!.getBlock("latest");
+    const nowSec = BigInt(head!.timestamp);
+    const marks = await readMarks(clearinghouse, view);
+    const candidates = liquidationCandidates(view.accountsWithPositions(), view.series, marks, nowSec, sender.address);
+    const fresh = candidates.filter((candidate) => !this.inFlight.has(intentKeyOf(candidate)));
+    const batches = chunk(fresh, this.deps.settings.batchSize).slice(0, this.deps.settings.maxConcurrentBatches);
+    const outcomes = await Promise.all(batches.map((batch) => this.sendBatch(batch, head!.number)));
+    if (this.deps.settings.unwind && outcomes.some((outcome) => outcome === "mined")) await this.unwind();
+    this.lastTick = {
+      headBlock: head!.number,
+      indexedThroughBlock: poll.toBlock,
+      accountsTracked: view.accounts.size,
+      liquidatable: candidates.length,
+      batchesSent: batches.length,
+      outcomes,
+    };
+    return this.lastTick;
+  }
+
+  private async sendBatch(batch: LiquidationCandidate[], headBlock: number): Promise<TxOutcome["status"]> {
+    const { clearinghouse, sender, logger } = this.deps;
+    const keys = batch.map(intentKeyOf);
+    for (const key of keys) this.inFlight.add(key);
+    try {
+      const requests = batch.map((c) => ({ account: c.account.address, seriesId: c.seriesId, maxQty: ALL }));
+      const outcome = await sender.send({
+        key: `liquidateBatch:${headBlock}:${keys.join(",")}`,
+        to: await clearinghouse.getAddress(),
+        data: clearinghouse.interface.encodeFunctionData("liquidateBatch", [requests]),
+      });
+      for (const candidate of batch) {
+        logger.info(
+          {
+            account: candidate.account.address,
+            series: candidate.seriesId.toString(),
+            sizeQty: candidate.sizeQty.toString(),
+            equityX18: candidate.equityX18.toString(),
+            maintenanceMarginX18: candidate.maintenanceMarginX18.toString(),
+            outcome: outcome.status,
+          },
+          "liquidation sent",
+        );
+      }
+      if (outcome.status === "simulation-failed") {
+        logger.warn({ error: this.describe(outcome.error.revertData) }, "liquidation batch refused in simulation");
+      }
+      return outcome.status;
+    } finally {
+      for (const key of keys) this.inFlight.delete(key);
+    }
+  }
+
+  /** Closes the keeper's own positions with reduce-only market orders (band edge, up to 50 fills). */
+  private async unwind(): Promise<void> {
+    const { clearinghouse, sender, view, logger } = this.deps;
+    const own = view.account(sender.address);
+    for (const [seriesId, position] of own.positions) {
+      const params = {
+        seriesId,
+        account: sender.address,
+        isBuy: position.sizeQty < 0n,
+        kind: 4, // Market: tick 0 is the edge of the band
+        reduceOnly: true,
+        tick: 0n,
+        qty: position.sizeQty < 0n ? -position.sizeQty : position.sizeQty,
+        expiresAt: 0n,
+        maxFills: 50,
+      };
+      const outcome = await sender.send({
+        key: `unwind:${seriesId}:${position.sizeQty}:${view.blockNumber}`,
+        to: await clearinghouse.getAddress(),
+        data: clearinghouse.interface.encodeFunctionData("placeOrder", [params]),
+      });
+      logger.info(
+        { series: seriesId.toString(), sizeQty: position.sizeQty.toString(), outcome: outcome.status },
+        "unwind",
+      );
+    }
+  }
+
+  /** A custom error's name and arguments, or the raw data when it is not the clearinghouse's. */
+  private describe(revertData: string | undefined): string {
+    if (revertData === undefined) return "no revert data";
+    const parsed = this.deps.clearinghouse.interface.parseError(revertData);
+    return parsed === null ? revertData : `${parsed.name}(${parsed.args.map(String).join(", ")})`;
+  }
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}

@@ -137,5 +137,7 @@ interface ILiquidation {
 
     /// @notice Pays the deficit of an account that holds no position and has negative cash (for example
     /// after a settlement loss) out of the insurance fund, as far as the fund goes. Anyone.
+    /// @dev Reverts with `InsuranceFundShort` when the fund is empty. What the fund cannot pay stays as
+    /// the account's negative cash, reported in `DeficitResolved.uncoveredX18` (see docs/liquidation.md).
     function coverDeficit(address account) external;
 }

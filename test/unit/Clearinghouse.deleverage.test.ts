@@ -584,10 +584,10 @@ describe("Clearinghouse deleveraging and deficits", function () {
         .withArgs(f.alice.address, deficit, parseX18("500"), 0n, parseX18("540"));
       expect(await ch.cashOf(f.alice.address)).to.equal(-parseX18("540"));
       expect(await ch.insuranceFundX18()).to.equal(0n);
-      // An empty fund pays nothing; the call only reports the uncovered deficit.
+      // An empty fund pays nothing: the call is refused instead of emitting an empty event.
       await expect(ch.coverDeficit(f.alice.address))
-        .to.emit(ch, "DeficitResolved")
-        .withArgs(f.alice.address, parseX18("540"), 0n, 0n, parseX18("540"));
+        .to.be.revertedWithCustomError(ch, "InsuranceFundShort")
+        .withArgs(f.alice.address, parseX18("540"), 0n);
       expect(await ch.cashOf(f.alice.address)).to.equal(-parseX18("540"));
       // Refilled (and paused, which does not stop it): the fund pays exactly the rest, never more.
       await ch.connect(f.guardian).pause();

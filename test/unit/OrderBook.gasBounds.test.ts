@@ -57,6 +57,8 @@ const BUDGET = {
   take8x32: 800_000n,
   /** Lazy settlement of 8 final series in one deposit. */
   lazySettle8: 400_000n,
+  /** A liquidation of an account with 8 positions and 8 x 32 resting orders (all 256 cancelled first): about 3.84M. */
+  liquidate8x32: 5_000_000n,
 };
 
 const S = 1n;
@@ -435,6 +437,39 @@ async function eightSeries() {
 }
 
 /**
+ * alice short 10 in each of 8 series (sold to bob at 4.000), with 32 reduce-only bids of 1 resting in each
+ * (256 orders that reserve nothing), and about 85,000 of equity: initial margin of her positions, 80,000.
+ */
+async function eightSeriesShort() {
+  const f = await deploy6();
+  const { clearinghouse: ch, admin, oracle, reporters, alice, bob } = f;
+  await time.increase(900);
+  await publish(oracle, reporters, AIT, "4");
+  const t1 = BigInt(await time.latest());
+  for (let k = 2; k <= SERIES; k++) {
+    await ch
+      .connect(admin)
+      .listSeries(aitSpec(t1 + 30n * DAY + BigInt(k) * 60n, { symbol: encodeBytes32String(`AIT-S${k}`) }), aitRisk());
+  }
+  await ch.connect(alice).deposit(units(85_000, 6));
+  await ch.connect(bob).deposit(units(500_000, 6));
+  for (let s = 1n; s <= BigInt(SERIES); s++) {
+    await ch.connect(bob).placeOrder(order(s, bob.address, true, 10n, 4_000n));
+    await ch.connect(alice).placeOrder(order(s, alice.address, false, 10n, 4_000n, { kind: "ImmediateOrCancel" }));
+  }
+  const nonce = await alice.getNonce();
+  const sends: Array<() => Promise<unknown>> = [];
+  for (let i = 0; i < SERIES * 32; i++) {
+    const params = order(BigInt(Math.floor(i / 32) + 1), alice.address, true, 1n, 3_900n + BigInt(i % 32), {
+      reduceOnly: true,
+    });
+    sends.push(() => ch.connect(alice).placeOrder(params, fixedFees(nonce + i)));
+  }
+  await sendAll(sends);
+  return f;
+}
+
+/**
  * Gas budgets hold for the compiled contracts, not for solidity-coverage's instrumented copies (which
  * spend several times the gas); under coverage the budget suites are skipped.
  */
@@ -751,6 +786,28 @@ describe("OrderBook gas bounds", function () {
       expect(await ch.seriesOf(bob.address)).to.deep.equal([]);
       const h = await ch.accountHealth(alice.address);
       expect([h.initialMarginX18, h.orderMarginX18]).to.deep.equal([0n, 0n]);
+    });
+
+    it("liquidates the account within budget: all 256 orders cancelled, then part of one position", async () => {
+      const { clearinghouse: ch, oracle, reporters, alice, carol } = await loadFixture(eightSeriesShort);
+      for (let s = 1n; s <= BigInt(SERIES); s++) {
+        expect((await ch.exposureOf(alice.address, s)).openOrders).to.equal(32n);
+      }
+      // The index rises 15% in two rounds: alice's 8 shorts take her below maintenance margin.
+      for (const price of ["4.3", "4.6"]) {
+        await time.increase(900);
+        await publish(oracle, reporters, AIT, price);
+      }
+      const h = await ch.accountHealth(alice.address);
+      expect(h.equityX18).to.be.lt(BigInt(h.maintenanceMarginX18));
+      await ch.connect(carol).deposit(units(500_000, 6));
+      const receipt = await (await ch.connect(carol).liquidate(alice.address, S, 2n ** 64n - 1n)).wait();
+      expect(eventsOf(ch, receipt!, "OrderCancelled").length).to.equal(SERIES * 32);
+      expect(eventsOf(ch, receipt!, "Liquidated").length).to.equal(1);
+      record("liquidate8x32", receipt!.gasUsed);
+      for (let s = 1n; s <= BigInt(SERIES); s++) {
+        expect((await ch.exposureOf(alice.address, s)).openOrders).to.equal(0n);
+      }
     });
   });
 });

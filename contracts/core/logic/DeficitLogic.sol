@@ -63,6 +63,8 @@ library DeficitLogic {
         if (cashX18 >= 0 || !PositionTransfer.flatOutside(s, account, 0)) revert ILiquidation.NoDeficit(account);
         PositionTransfer.cancelAllOrdersOf(s, account);
         uint256 deficitX18 = uint256(-cashX18);
+        // An empty fund pays nothing: refuse rather than emit an event that moves no value.
+        if (s.insuranceFundX18 == 0) revert ILiquidation.InsuranceFundShort(account, deficitX18, 0);
         uint256 paidX18 = PositionTransfer.payFromInsurance(s, account, deficitX18);
         emit ILiquidation.DeficitResolved(account, deficitX18, paidX18, 0, deficitX18 - paidX18);
     }

@@ -1,0 +1,123 @@
+/**
+ * The start-up every clearinghouse keeper shares: validated configuration (environment only), the
+ * failover RPC provider, the signing wallet with its one TxSender, the event indexer feeding a
+ * ClearinghouseView, the status endpoint, and the loop with graceful shutdown.
+ */
+import "dotenv/config";
+import { JsonRpcProvider, Wallet } from "ethers";
+import { z } from "zod";
+import { Clearinghouse__factory } from "../../typechain-types";
+import type { Clearinghouse } from "../../typechain-types";
+import { loadKeeperConfig, redact } from "../runtime/config";
+import type { KeeperConfig } from "../runtime/config";
+import { EventIndexer } from "../runtime/eventIndexer";
+import { runKeeper } from "../runtime/keeperProcess";
+import { FailoverRpcProvider } from "../runtime/rpc";
+import { startStatusServer } from "../runtime/status";
+import { TxSender, txSenderSettings } from "../runtime/txSender";
+import { KeeperConfigError } from "./errors";
+import { createLogger } from "./logger";
+import type { Logger } from "./logger";
+import { ClearinghouseView } from "./clearinghouseView";
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
+
+/** Variables every clearinghouse keeper reads besides the runtime's own (see .env.example). */
+export const clearinghouseKeeperSchema = z.object({
+  KEEPER_CLEARINGHOUSE_ADDRESS: address,
+  KEEPER_START_BLOCK: z.coerce.number().int().min(0).default(0),
+});
+
+/** Everything a keeper's tick works with. */
+export interface KeeperStack {
+  clearinghouse: Clearinghouse;
+  view: ClearinghouseView;
+  indexer: EventIndexer;
+  sender: TxSender;
+  logger: Logger;
+}
+
+/** A keeper's job: built from the stack and the configuration, one `tick` per poll. */
+export interface KeeperJob {
+  tick(): Promise<unknown>;
+  /** Work waiting, for /metrics. */
+  queueDepth(): number;
+}
+
+/**
+ * Runs a keeper process: `npm run keeper:<name>`. Exits 2 with one message on a bad configuration.
+ * @param schema The keeper's own variables (besides KEEPER_CLEARINGHOUSE_ADDRESS and KEEPER_START_BLOCK).
+ */
+export async function runClearinghouseKeeper<E extends z.ZodRawShape>(
+  name: string,
+  schema: z.ZodObject<E>,
+  build: (stack: KeeperStack, config: KeeperConfig<E>) => KeeperJob,
+): Promise<void> {
+  let config: KeeperConfig<E & typeof clearinghouseKeeperSchema.shape>;
+  try {
+    config = loadKeeperConfig(clearinghouseKeeperSchema.merge(schema));
+  } catch (error) {
+    if (error instanceof KeeperConfigError) {
+      console.error(`${name}: ${error.message} (see .env.example and docs/keepers.md)`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  // The merged schema guarantees these two fields; generic zod types cannot show it.
+  const target = config.keeper as unknown as z.output<typeof clearinghouseKeeperSchema>;
+  const logger = createLogger(name, config.logLevel);
+  const chainId = config.chainId ?? (await new JsonRpcProvider(config.rpcUrls[0]).getNetwork()).chainId;
+  const provider = new FailoverRpcProvider({
+    urls: config.rpcUrls,
+    chainId,
+    timeoutMs: 5_000,
+    attemptsPerRequest: 6,
+    baseDelayMs: 200,
+    maxDelayMs: 3_000,
+    cooldownMs: 30_000,
+    logger,
+  });
+  const wallet = new Wallet(config.privateKey, provider);
+  const sender = new TxSender({ provider, signer: wallet, logger, ...txSenderSettings(config) });
+  const clearinghouse = Clearinghouse__factory.connect(target.KEEPER_CLEARINGHOUSE_ADDRESS, provider);
+  const rawToX18 = 10n ** (18n - (await clearinghouse.collateralDecimals()));
+  const view = new ClearinghouseView(rawToX18);
+  const indexer = new EventIndexer({
+    provider,
+    contracts: [{ address: target.KEEPER_CLEARINGHOUSE_ADDRESS, iface: clearinghouse.interface }],
+    handler: view,
+    startBlock: target.KEEPER_START_BLOCK,
+    confirmations: config.confirmations,
+    logger,
+  });
+  const job = build({ clearinghouse, view, indexer, sender, logger }, config);
+  logger.info({ config: redact(config), signer: wallet.address, chainId: chainId.toString() }, `${name} started`);
+  const loop = runKeeper({
+    name,
+    logger,
+    tick: async () => {
+      await job.tick();
+    },
+    pollIntervalMs: config.pollIntervalMs,
+    onStop: () => sender.waitIdle(),
+  });
+  if (config.statusPort !== 0) {
+    const server = await startStatusServer({
+      keeper: name,
+      port: config.statusPort,
+      host: config.statusHost,
+      collect: async () => ({
+        headLagBlocks: Math.max(0, (await provider.getBlockNumber()) - indexer.indexedThroughBlock),
+        queueDepth: job.queueDepth(),
+        inFlightTxs: sender.inFlight(),
+        signerBalanceWei: await provider.getBalance(wallet.address),
+        lastTickAgeMs: loop.stats().lastTickAgeMs,
+        counters: { ...sender.counters(), ...provider.stats().failuresByKind },
+      }),
+    });
+    void loop.done.then(() => server.close());
+  }
+  const report = await loop.done;
+  logger.info(report, `${name} stopped`);
+  provider.destroy();
+}

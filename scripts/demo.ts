@@ -13,7 +13,9 @@ import { OracleReporter } from "../keepers/oracle-reporter/reporter";
 import { BundledReplaySource } from "../keepers/oracle-reporter/source";
 import type { FeedSymbol } from "../keepers/oracle-reporter/source";
 import { createLogger } from "../keepers/shared/logger";
+import { TxSender } from "../keepers/runtime/txSender";
 import { runClearinghouseDemo } from "./lib/demoClearinghouse";
+import { runLiquidationDemo } from "./lib/demoLiquidation";
 import { ReferencePriceHistory, feedIdOf, formatX18 } from "../sdk";
 
 const HOUR = 3_600n;
@@ -53,6 +55,16 @@ async function main(): Promise<void> {
     `reporters: ${LOCAL_REPORTER_COUNT}, quorum ${LOCAL_QUORUM}; every oracle role now held by the timelock only\n`,
   );
 
+  // The reporter's transmitter: a key of its own, since Hardhat's accounts cannot sign raw transactions.
+  const transmitter = new Wallet(keccak256(toUtf8Bytes("demo-transmitter")), ethers.provider);
+  await (await deployer.sendTransaction({ to: transmitter.address, value: ethers.parseEther("10") })).wait();
+  const sender = new TxSender({
+    provider: ethers.provider,
+    signer: transmitter,
+    maxFeePerGasWei: ethers.parseUnits("500", "gwei"),
+    pollIntervalMs: 1,
+  });
+
   const start = await chainNow();
   const source = await BundledReplaySource.load(start);
   const reporter = new OracleReporter({
@@ -60,14 +72,13 @@ async function main(): Promise<void> {
     provider: ethers.provider,
     signers: reporters.slice(0, LOCAL_QUORUM + 1),
     source,
+    sender,
     logger: createLogger("oracle-reporter", "silent"),
     settings: {
       feeds: ["AIT", "GPUH"],
       heartbeatSec: { AIT: BigInt(FEEDS[0].heartbeatSec), GPUH: BigInt(FEEDS[1].heartbeatSec) },
       deviationBps: 50n,
       roundAlignSec: 60n,
-      dryRun: false,
-      sendAttempts: 3,
     },
   });
 
@@ -129,7 +140,21 @@ async function main(): Promise<void> {
     if (twapX18 !== reference) process.exitCode = 1;
   }
   console.log(`\nreplayed ${hours / 24} days of the bundled sample path (data/path/sample-path.json)`);
-  if (!(await runClearinghouseDemo(oracle, deployer, marketMaker, [traderA, traderB]))) process.exitCode = 1;
+  const book = await runClearinghouseDemo(oracle, deployer, marketMaker, [traderA, traderB]);
+  if (!book.conserved) process.exitCode = 1;
+  const leveraged = (await ethers.getSigners()).slice(5, 9);
+  const liquidationsConserved = await runLiquidationDemo({
+    clearinghouse: book.clearinghouse,
+    usdc: book.usdc,
+    oracle,
+    reporters,
+    quorum: LOCAL_QUORUM,
+    admin: deployer,
+    marketMaker,
+    traders: leveraged,
+    deployBlock: book.deployBlock,
+  });
+  if (!liquidationsConserved) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

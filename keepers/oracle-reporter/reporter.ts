@@ -1,19 +1,21 @@
 /**
  * The oracle reporter: computes each feed's index from its source, decides whether a round is
  * due (first round, heartbeat, deviation, or a held jump to confirm or refute), has every
- * configured reporter key sign it, checks the signatures and simulates the submission, then
- * transmits it. It never sends a round it could not validate.
+ * configured reporter key sign it, checks the signatures, then hands it to the transmitter's
+ * sender, which simulates it and sends it only if the simulation passes (nothing in dry-run).
+ * It never sends a round it could not validate.
  */
-import { ErrorDescription, isError } from "ethers";
 import type { Provider, Wallet } from "ethers";
 import type { IndexOracle } from "../../typechain-types";
 import { deviationExceeds, feedIdOf, formatX18, signReport, verifyReport } from "../../sdk";
 import type { OracleDomain, SignedReport } from "../../sdk";
 import { IndexDataError, DataSourceError } from "../shared/errors";
-import { withRetry } from "../shared/retry";
 import type { Logger } from "../shared/logger";
 import { computeIndex } from "./compute";
+import { firstLineOf } from "./revert";
 import type { FeedSymbol, IndexSource } from "./source";
+import { deliveryOf, roundIntentKey } from "./transmit";
+import type { ReporterSender, RoundDelivery } from "./transmit";
 
 export interface ReporterSettings {
   feeds: FeedSymbol[];
@@ -23,13 +25,12 @@ export interface ReporterSettings {
   deviationBps: bigint;
   /** Round times are aligned down to a multiple of this, so independent reporters agree. */
   roundAlignSec: bigint;
-  dryRun: boolean;
-  /** Attempts for a transaction that fails for network reasons. */
-  sendAttempts: number;
 }
 
-export type RoundAction = "submitted" | "dry-run" | "skipped" | "refused";
+/** What a pass did with a feed: sent a round, only simulated it (dry run), found none due, or refused one. */
+export type RoundAction = RoundDelivery["action"];
 
+/** One feed's result of a pass. */
 export interface RoundOutcome {
   feed: FeedSymbol;
   action: RoundAction;
@@ -42,16 +43,19 @@ export interface RoundOutcome {
 }
 
 export interface ReporterDependencies {
+  /** Read and encoded against; never sends (the sender does). */
   oracle: IndexOracle;
   provider: Provider;
+  /** The reporter keys: every one signs every round. */
   signers: Wallet[];
   source: IndexSource;
+  /** The transmitter's one sender (a TxSender): simulation, nonces, fee bumps, dry run, idempotency. */
+  sender: ReporterSender;
   logger: Logger;
   settings: ReporterSettings;
-  /** Called when a send fails, before any retry (e.g. to resync a nonce manager). */
-  onSendFailed?: () => void;
 }
 
+/** Computes, signs and transmits oracle rounds; see the module comment. Keeps no state between passes. */
 export class OracleReporter {
   private cachedDomain?: OracleDomain;
 
@@ -92,7 +96,7 @@ export class OracleReporter {
     observedAt: bigint,
   ): Promise<RoundOutcome> {
     const log = this.deps.logger.child({ feed });
-    const { oracle, settings } = this.deps;
+    const { oracle } = this.deps;
     const feedId = feedIdOf(feed);
     let computed;
     try {
@@ -118,6 +122,14 @@ export class OracleReporter {
       return { ...base, action: "skipped", reason: decision.reason };
     }
 
+    const pendingTxs = await this.pendingTransmitterTxs();
+    if (pendingTxs > 0) {
+      // A transaction of an earlier process (or a stuck one of ours) may carry this very round: wait for it.
+      const reason = `transmitter has ${pendingTxs} transaction(s) pending; waiting for them`;
+      log.warn({ transmitter: this.deps.sender.address, pendingTxs }, "round due, but the transmitter is busy");
+      return { ...base, action: "skipped", reason };
+    }
+
     const domain = await this.domain();
     const reports: SignedReport[] = [];
     for (const signer of this.deps.signers) {
@@ -132,52 +144,46 @@ export class OracleReporter {
       reports.push(signed);
     }
 
-    try {
-      await oracle.submit.staticCall(feedId, reports);
-    } catch (error) {
-      const reason = this.describeRevert(error);
-      log.error({ reason }, "simulation of the round reverted; not sending");
-      return { ...base, action: "refused", reason };
-    }
-    if (settings.dryRun) {
-      log.info(
-        { index: formatX18(computed.indexX18), observedAt: observedAt.toString(), why: decision.reason },
-        "dry run: round signed, not sent",
-      );
-      return { ...base, action: "dry-run", reason: decision.reason };
-    }
+    const delivery = await this.transmit(feed, observedAt, reports);
+    logDelivery(log, delivery, {
+      index: formatX18(computed.indexX18),
+      observedAt: observedAt.toString(),
+      why: decision.reason,
+      data: computed.label,
+    });
+    return {
+      ...base,
+      action: delivery.action,
+      reason: delivery.failure ?? decision.reason,
+      ...(delivery.txHash === undefined ? {} : { txHash: delivery.txHash }),
+      ...(delivery.events === undefined ? {} : { events: delivery.events }),
+    };
+  }
 
+  /** Transactions of the transmitter sent but not yet mined (pending nonce minus mined nonce). */
+  private async pendingTransmitterTxs(): Promise<number> {
+    const { provider, sender } = this.deps;
+    const [pending, mined] = await Promise.all([
+      provider.getTransactionCount(sender.address, "pending"),
+      provider.getTransactionCount(sender.address, "latest"),
+    ]);
+    return Math.max(0, pending - mined);
+  }
+
+  /** Hands the signed round to the sender under its idempotency key; a sender that throws refuses the round. */
+  private async transmit(feed: FeedSymbol, observedAt: bigint, reports: SignedReport[]): Promise<RoundDelivery> {
+    const { oracle, sender } = this.deps;
+    const to = (await this.domain()).oracle;
+    const intent = {
+      key: roundIntentKey(feed, observedAt),
+      to,
+      data: oracle.interface.encodeFunctionData("submit", [feedIdOf(feed), reports]),
+    };
     try {
-      const receipt = await withRetry(async () => (await oracle.submit(feedId, reports)).wait(), {
-        attempts: settings.sendAttempts,
-        baseDelayMs: 500,
-        maxDelayMs: 10_000,
-        shouldRetry: (error) => !isError(error, "CALL_EXCEPTION"),
-        onRetry: (error, attempt, delayMs) => {
-          this.deps.onSendFailed?.();
-          log.warn({ err: (error as Error).message, attempt, delayMs }, "send failed, retrying");
-        },
-      });
-      const events = (receipt?.logs ?? [])
-        .map((entry) => oracle.interface.parseLog(entry))
-        .filter((parsed) => parsed !== null)
-        .map((parsed) => parsed.name);
-      log.info(
-        {
-          index: formatX18(computed.indexX18),
-          observedAt: observedAt.toString(),
-          tx: receipt?.hash,
-          events,
-          why: decision.reason,
-          data: computed.label,
-        },
-        "round submitted",
-      );
-      return { ...base, action: "submitted", reason: decision.reason, txHash: receipt?.hash, events };
+      return deliveryOf(await sender.send(intent), oracle.interface, to);
     } catch (error) {
-      const reason = this.describeRevert(error);
-      log.error({ reason }, "round not submitted");
-      return { ...base, action: "refused", reason };
+      // Provider down before anything was sent, the node refused the transaction, or the wrong chain.
+      return { action: "refused", failure: firstLineOf(error) };
     }
   }
 
@@ -208,14 +214,17 @@ export class OracleReporter {
       return { due: true, reason: "deviation" };
     return { due: false, reason: "unchanged within the heartbeat" };
   }
+}
 
-  /** A one-line reason for a failed call: the decoded custom error when there is one. */
-  private describeRevert(error: unknown): string {
-    const data = (error as { data?: string }).data;
-    if (typeof data === "string") {
-      const parsed: ErrorDescription | null = this.deps.oracle.interface.parseError(data);
-      if (parsed !== null) return `${parsed.name}(${parsed.args.map((arg: unknown) => String(arg)).join(", ")})`;
-    }
-    return (error as Error).message.split("\n")[0];
+/** One log line per delivered (or not delivered) round. */
+function logDelivery(log: Logger, delivery: RoundDelivery, round: Record<string, string>): void {
+  if (delivery.action === "submitted") {
+    log.info({ ...round, tx: delivery.txHash, events: delivery.events }, "round submitted");
+  } else if (delivery.action === "dry-run") {
+    log.info(round, "dry run: round signed and simulated, not sent");
+  } else if (delivery.action === "skipped") {
+    log.info({ ...round, reason: delivery.failure }, "round already handed to the sender; not sent again");
+  } else {
+    log.error({ ...round, reason: delivery.failure, tx: delivery.txHash }, "round not submitted");
   }
 }

@@ -8,7 +8,7 @@ import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { decodeBytes32String } from "ethers";
 import { MockERC20__factory, OrderBookLens__factory } from "../../typechain-types";
-import type { Clearinghouse, IndexOracle } from "../../typechain-types";
+import type { Clearinghouse, IndexOracle, MockERC20 } from "../../typechain-types";
 import { INSURANCE_FEE_SHARE_BPS, seriesToList } from "../../config/series";
 import { feedIdOf, formatFixed } from "../../sdk";
 import { deployClearinghouse, listingArgs } from "./deployClearinghouse";
@@ -48,7 +48,7 @@ export async function runClearinghouseDemo(
   admin: HardhatEthersSigner,
   marketMaker: HardhatEthersSigner,
   traders: [HardhatEthersSigner, HardhatEthersSigner],
-): Promise<boolean> {
+): Promise<{ conserved: boolean; clearinghouse: Clearinghouse; usdc: MockERC20; deployBlock: number }> {
   console.log("\n== Clearinghouse and order book ==");
   const usdc = await new MockERC20__factory(admin).deploy("USD Coin (demo)", "USDC", 6);
   const { clearinghouse: ch } = await deployClearinghouse(
@@ -57,6 +57,7 @@ export async function runClearinghouseDemo(
     await oracle.getAddress(),
     admin.address,
   );
+  const deployBlock = (await ch.deploymentTransaction()!.wait())!.blockNumber;
   const lens = await new OrderBookLens__factory(admin).deploy(await ch.getAddress());
   await (await ch.grantRole(await ch.MARKET_ADMIN_ROLE(), admin.address)).wait();
   await (await ch.setInsuranceFeeShare(INSURANCE_FEE_SHARE_BPS)).wait();
@@ -138,5 +139,5 @@ export async function runClearinghouseDemo(
       `collateral held ${formatFixed(held / 10n ** 12n, 6, 2)} = cash - cost basis + pools ${usd(accounted)}: ` +
       `${held === accounted ? "conserved" : "NOT CONSERVED"}`,
   );
-  return held === accounted;
+  return { conserved: held === accounted, clearinghouse: ch, usdc, deployBlock };
 }

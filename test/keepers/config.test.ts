@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { loadReporterConfig } from "../../keepers/oracle-reporter/config";
+import { DEFAULT_REPORTER_RPC_URL, loadReporterConfig } from "../../keepers/oracle-reporter/config";
 import { KeeperConfigError } from "../../keepers/shared/errors";
 import { EnvConfigError, readEnvNetwork } from "../../config/env";
 import { backoffDelayMs, withRetry } from "../../keepers/shared/retry";
@@ -9,28 +9,73 @@ const ORACLE = "0x" + "22".repeat(20);
 
 describe("Configuration from the environment", function () {
   describe("reporter", function () {
+    const MINIMAL = {
+      PRIVATE_KEY: KEY,
+      REPORTER_ORACLE_ADDRESS: ORACLE,
+      REPORTER_SIGNER_KEYS: `${KEY}, ${"33".repeat(32)}`,
+    };
+
     it("parses a complete configuration with defaults", function () {
-      const config = loadReporterConfig({
-        PRIVATE_KEY: KEY,
-        REPORTER_ORACLE_ADDRESS: ORACLE,
-        REPORTER_SIGNER_KEYS: `${KEY}, ${"33".repeat(32)}`,
-      });
+      const config = loadReporterConfig(MINIMAL);
       expect(config.signerKeys).to.have.length(2);
       expect(config.feeds).to.deep.equal(["AIT", "GPUH"]);
       expect(config.heartbeatSec).to.equal(3_600n);
+      expect(config.passIntervalMs).to.equal(60_000);
       expect(config.dryRun).to.equal(false);
       expect(config.source).to.equal("bundled");
+      // The shared keeper variables, with the runtime's defaults; a local node when no RPC URL is set.
+      expect(config.rpcUrls).to.deep.equal([DEFAULT_REPORTER_RPC_URL]);
+      expect(config.privateKey).to.equal(KEY);
+      expect(config.confirmations).to.equal(2);
+      expect(config.maxFeePerGasWei).to.equal(500n * 10n ** 9n);
+      expect(config.statusPort).to.equal(0);
+      expect(config.deprecatedDryRunAliasSet).to.equal(false);
     });
 
-    it("names every missing or malformed variable in one error", function () {
+    it("reads the shared keeper variables: several RPC URLs, fees, status port", function () {
+      const config = loadReporterConfig({
+        ...MINIMAL,
+        RPC_URL: "http://ignored.example.org",
+        RPC_URLS: "https://a.example.org, https://b.example.org",
+        MAX_FEE_PER_GAS_GWEI: "30",
+        FEE_BUMP_BPS: "2000",
+        STATUS_PORT: "9100",
+        REPORTER_POLL_SEC: "15",
+      });
+      expect(config.rpcUrls).to.deep.equal(["https://a.example.org", "https://b.example.org"]);
+      expect(config.maxFeePerGasWei).to.equal(30n * 10n ** 9n);
+      expect(config.feeBumpBps).to.equal(2_000);
+      expect(config.statusPort).to.equal(9_100);
+      expect(config.passIntervalMs).to.equal(15_000);
+      expect(loadReporterConfig({ ...MINIMAL, RPC_URL: "https://c.example.org" }).rpcUrls).to.deep.equal([
+        "https://c.example.org",
+      ]);
+    });
+
+    it("runs dry when DRY_RUN or the deprecated REPORTER_DRY_RUN is true", function () {
+      expect(loadReporterConfig({ ...MINIMAL, DRY_RUN: "true" }).dryRun).to.equal(true);
+      const alias = loadReporterConfig({ ...MINIMAL, REPORTER_DRY_RUN: "true" });
+      expect([alias.dryRun, alias.deprecatedDryRunAliasSet]).to.deep.equal([true, true]);
+      expect(loadReporterConfig({ ...MINIMAL, DRY_RUN: "true", REPORTER_DRY_RUN: "false" }).dryRun).to.equal(true);
+      expect(loadReporterConfig({ ...MINIMAL, REPORTER_DRY_RUN: "false" }).dryRun).to.equal(false);
+    });
+
+    it("names every missing or malformed variable in one error, never a key", function () {
       try {
-        loadReporterConfig({ PRIVATE_KEY: "0x12", REPORTER_FEEDS: "AIT,BTC", REPORTER_DEVIATION_BPS: "-1" });
+        loadReporterConfig({
+          PRIVATE_KEY: "0x12",
+          REPORTER_SIGNER_KEYS: `${KEY},0x34`,
+          REPORTER_FEEDS: "AIT,BTC",
+          REPORTER_DEVIATION_BPS: "-1",
+          DRY_RUN: "yes",
+        });
         expect.fail("should have thrown");
       } catch (error) {
         expect(error).to.be.instanceOf(KeeperConfigError);
         const message = (error as Error).message;
         for (const name of [
           "PRIVATE_KEY",
+          "DRY_RUN",
           "REPORTER_ORACLE_ADDRESS",
           "REPORTER_SIGNER_KEYS",
           "REPORTER_FEEDS",
@@ -38,6 +83,7 @@ describe("Configuration from the environment", function () {
         ]) {
           expect(message).to.include(name);
         }
+        expect(message).not.to.include(KEY.slice(2));
       }
     });
   });

@@ -15,6 +15,12 @@
  * pass them in one spelling (checksummed, as ethers returns them).
  *
  * Only canonical order ids name an order (`OrderQueue.requireOrder`).
+ *
+ * Liquidation and deficits (`LiquidationLogic`, `DeficitLogic`, `PositionTransfer`, the rules in
+ * `ILiquidation`): `liquidate`, `liquidateBatch`, `deleverage`, `coverDeficit`, and the insurance fund's
+ * `contributeInsurance` and `withdrawInsurance`, in their own section below. Other listed series (ids
+ * 1..seriesCount other than the traded one) are assumed to share the traded series' feed and expiry, and
+ * no account holds a position or an order in them.
  */
 import { TokenpitError } from "../errors";
 import { BPS } from "../math/bps";
@@ -24,6 +30,7 @@ import { BASIS_EMA_PERIOD_SEC, basisAt, clampBasis, markFrom } from "./mark";
 import { applyTrade, feeX18, notionalX18, raisesRisk, requirementX18, unrealizedPnlX18 } from "./position";
 import type { PositionState } from "./position";
 import { rawToX18 } from "./settlement";
+import { LIQUIDATOR_PENALTY_SHARE_BPS, deleverageHaircuts, liquidationPenalty, liquidationSize } from "./liquidation";
 
 // ---------------------------------------------------------------------------------------------
 // Constants and enums
@@ -41,6 +48,11 @@ export const MAX_OPEN_ORDERS = 32n;
 export const MAX_DEPOSIT_RAW = 2n ** 128n - 1n;
 /** The zero address. */
 export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+/** The insurance fund's name in `PoolBalanceTooLow` (`Clearinghouse.INSURANCE_POOL`, bytes32 "insurance"). */
+export const INSURANCE_POOL_ID = `0x${[..."insurance"]
+  .map((c) => c.charCodeAt(0).toString(16).padStart(2, "0"))
+  .join("")
+  .padEnd(64, "0")}`;
 
 /** `IOrderBook.OrderKind`. */
 export const OrderKind = { Limit: 0, PostOnly: 1, ImmediateOrCancel: 2, FillOrKill: 3, Market: 4 } as const;
@@ -155,7 +167,34 @@ export type BookEvent =
   | { name: "BasisSampled"; sampleX18: bigint; emaX18: bigint }
   | { name: "Deposited"; account: string; from: string; amountRaw: bigint; amountX18: bigint }
   | { name: "Withdrawn"; account: string; to: string; amountRaw: bigint }
-  | { name: "OperatorSet"; owner: string; operator: string; approved: boolean };
+  | { name: "OperatorSet"; owner: string; operator: string; approved: boolean }
+  | {
+      name: "Liquidated";
+      account: string;
+      liquidator: string;
+      sizeChangeQty: bigint;
+      markX18: bigint;
+      penaltyX18: bigint;
+      liquidatorRewardX18: bigint;
+    }
+  | {
+      name: "DeficitResolved";
+      account: string;
+      deficitX18: bigint;
+      fromInsuranceX18: bigint;
+      fromHaircutsX18: bigint;
+      uncoveredX18: bigint;
+    }
+  | {
+      name: "Deleveraged";
+      account: string;
+      counterparty: string;
+      sizeChangeQty: bigint;
+      markX18: bigint;
+      haircutX18: bigint;
+    }
+  | { name: "InsuranceContributed"; from: string; amountRaw: bigint }
+  | { name: "InsuranceWithdrawn"; to: string; amountRaw: bigint };
 
 /** `IClearinghouse.MarketState`. */
 export interface BookMarketState {
@@ -195,6 +234,21 @@ export interface BookRiskParams {
   takerFeeBps: bigint;
   positionLimitQty: bigint;
   openInterestCapQty: bigint;
+  /** Read by liquidations only (they throw `OrderBookModelError` without it). */
+  liquidationPenaltyBps?: bigint;
+}
+
+/** `ILiquidation.LiquidationRequest`. */
+export interface BookLiquidationRequest {
+  account: string;
+  seriesId: bigint;
+  maxQty: bigint;
+}
+
+/** `ILiquidation.DeleverageLeg`. */
+export interface BookDeleverageLeg {
+  counterparty: string;
+  seriesId: bigint;
 }
 
 /**
@@ -498,6 +552,28 @@ interface Taker {
   slot: bigint;
   sequence: bigint;
   clippedQty: bigint;
+}
+
+/** Why a liquidation request cannot be carried out (`LiquidationLogic.Refusal`). */
+type LiquidationRefusal =
+  "None" | "SeriesExpired" | "IndexStale" | "NoPosition" | "Healthy" | "QtyTooSmall" | "FundShort";
+
+/** `LiquidationLogic.Plan`, with the context it was worked out in. */
+interface LiquidationPlan {
+  refusal: LiquidationRefusal;
+  account: string;
+  seriesId: bigint;
+  sizeQty: bigint;
+  qty: bigint;
+  requiredQty: bigint;
+  maxQty: bigint;
+  equityX18: bigint;
+  maintenanceMarginX18: bigint;
+  penaltyX18: bigint;
+  deficitX18: bigint;
+  markX18: bigint;
+  indexObservedAt: bigint;
+  ctx: TradeContext | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1019,6 +1095,366 @@ class BookTransaction {
     }
   }
 
+  // -- Liquidation and deficits (LiquidationLogic, DeficitLogic, PositionTransfer) ---------------
+
+  /** `LiquidationLogic.liquidate`: the caller takes over part of `account`'s position at the mark. */
+  liquidate(account: string, seriesId: bigint, maxQty: bigint): bigint {
+    if (account === this.env.sender) revert("SelfLiquidation", account);
+    this.requireSeries(seriesId);
+    const plan = this.planLiquidation(account, seriesId, maxQty);
+    if (plan.refusal !== "None") this.refuseLiquidation(plan);
+    this.executeLiquidation(plan);
+    this.checkLiquidatorMargin(plan.markX18);
+    return plan.qty;
+  }
+
+  /**
+   * `LiquidationLogic.liquidateBatch`: skips requests that do not qualify (self, unlisted series, any
+   * refusal of the plan); the caller's initial margin is checked once, after the last liquidation.
+   */
+  liquidateBatch(requests: readonly BookLiquidationRequest[]): bigint {
+    let liquidatedCount = 0n;
+    let lastMarkX18 = 0n;
+    for (const request of requests) {
+      if (request.account === this.env.sender || request.seriesId === 0n || request.seriesId > this.seriesCount) {
+        continue;
+      }
+      const plan = this.planLiquidation(request.account, request.seriesId, request.maxQty);
+      if (plan.refusal !== "None") continue;
+      this.executeLiquidation(plan);
+      liquidatedCount += 1n;
+      lastMarkX18 = plan.markX18;
+    }
+    if (liquidatedCount !== 0n) this.checkLiquidatorMargin(lastMarkX18);
+    return liquidatedCount;
+  }
+
+  /**
+   * `DeficitLogic.deleverage`: closes the bankrupt account's position against `legs` at the mark, empties
+   * the insurance fund into the deficit and takes the rest from the counterparties' realized profit.
+   */
+  deleverage(account: string, legs: readonly BookDeleverageLeg[]): null {
+    // S.settleFinalSeries: the settlement is never final in the model.
+    const equityX18 = healthOf(this.spec, this.s, this.env, account, undefined).equityX18;
+    const fundX18 = this.s.insuranceFundX18;
+    if (equityX18 >= 0n || -equityX18 <= fundX18) revert("DeleverageNotAllowed", account, equityX18, fundX18);
+    this.cancelAllOrdersOf(account);
+    // _closeLegs: the context is read again whenever the leg's series differs from the previous one.
+    const results: { sizeChangeQty: bigint; markX18: bigint; profitX18: bigint }[] = [];
+    let totalProfitX18 = 0n;
+    let ctxSeriesId = 0n;
+    let ctx: TradeContext | undefined;
+    for (const leg of legs) {
+      if (leg.seriesId !== ctxSeriesId) {
+        ctx = this.legContext(leg.seriesId);
+        ctxSeriesId = leg.seriesId;
+      }
+      const result = this.closeLeg(ctx, account, leg);
+      results.push(result);
+      totalProfitX18 += result.profitX18;
+    }
+    if (this.s.seriesMembers.has(account)) revert("DeleverageIncomplete", account);
+    const cashX18 = this.s.cashOf(account);
+    if (cashX18 >= 0n) throw new OrderBookModelError(`deleveraged account ${account} ends flat with cash ${cashX18}`);
+    const deficitX18 = -cashX18;
+    const fromInsuranceX18 = this.payFromInsurance(account, deficitX18);
+    const shortfallX18 = deficitX18 - fromInsuranceX18;
+    if (shortfallX18 > totalProfitX18) revert("DeleverageProfitShort", account, shortfallX18, totalProfitX18);
+    // _haircut
+    const haircuts = deleverageHaircuts(
+      shortfallX18,
+      results.map((r) => r.profitX18),
+    );
+    legs.forEach((leg, i) => {
+      this.s.cash.set(leg.counterparty, this.s.cashOf(leg.counterparty) - haircuts[i]);
+      this.s.cash.set(account, this.s.cashOf(account) + haircuts[i]);
+      this.events.push({
+        name: "Deleveraged",
+        account,
+        counterparty: leg.counterparty,
+        sizeChangeQty: results[i].sizeChangeQty,
+        markX18: results[i].markX18,
+        haircutX18: haircuts[i],
+      });
+    });
+    for (const leg of legs) {
+      const counterpartyEquityX18 = healthOf(this.spec, this.s, this.env, leg.counterparty, undefined).equityX18;
+      if (counterpartyEquityX18 < 0n) revert("CounterpartyEquityNegative", leg.counterparty, counterpartyEquityX18);
+    }
+    this.events.push({
+      name: "DeficitResolved",
+      account,
+      deficitX18,
+      fromInsuranceX18,
+      fromHaircutsX18: shortfallX18,
+      uncoveredX18: 0n,
+    });
+    return null;
+  }
+
+  /** `DeficitLogic.coverDeficit`: the fund pays what it can of a flat account's negative cash (none: refused). */
+  coverDeficit(account: string): null {
+    // S.settleFinalSeries: the settlement is never final in the model.
+    const cashX18 = this.s.cashOf(account);
+    // PositionTransfer.flatOutside(account, 0): no position in any series.
+    if (cashX18 >= 0n || this.s.position(account).sizeQty !== 0n) revert("NoDeficit", account);
+    this.cancelAllOrdersOf(account);
+    const deficitX18 = -cashX18;
+    // An empty fund pays nothing: the contract refuses rather than emit an event that moves no value.
+    if (this.s.insuranceFundX18 === 0n) revert("InsuranceFundShort", account, deficitX18, 0n);
+    const paidX18 = this.payFromInsurance(account, deficitX18);
+    this.events.push({
+      name: "DeficitResolved",
+      account,
+      deficitX18,
+      fromInsuranceX18: paidX18,
+      fromHaircutsX18: 0n,
+      uncoveredX18: deficitX18 - paidX18,
+    });
+    return null;
+  }
+
+  /** `Clearinghouse.contributeInsurance` (the token transfer itself is the caller's to check). */
+  contributeInsurance(amountRaw: bigint): null {
+    this.s.insuranceFundX18 += this.toX18(amountRaw);
+    this.events.push({ name: "InsuranceContributed", from: this.env.sender, amountRaw });
+    return null;
+  }
+
+  /** `Clearinghouse.withdrawInsurance` by the admin (role and token transfer are the caller's to check). */
+  withdrawInsurance(to: string, amountRaw: bigint): null {
+    // _debitPool
+    if (to === ZERO_ADDRESS) revert("ZeroAddress");
+    const amountX18 = this.toX18(amountRaw);
+    const fundX18 = this.s.insuranceFundX18;
+    if (amountX18 > fundX18) revert("PoolBalanceTooLow", INSURANCE_POOL_ID, amountX18, fundX18);
+    this.s.insuranceFundX18 = fundX18 - amountX18;
+    this.events.push({ name: "InsuranceWithdrawn", to, amountRaw });
+    return null;
+  }
+
+  /** `LiquidationLogic._plan`, `_size` and `_price`: whether and how much is liquidated (no state change). */
+  private planLiquidation(account: string, seriesId: bigint, maxQty: bigint): LiquidationPlan {
+    const plan: LiquidationPlan = {
+      refusal: "None",
+      account,
+      seriesId,
+      sizeQty: 0n,
+      qty: 0n,
+      requiredQty: 0n,
+      maxQty,
+      equityX18: 0n,
+      maintenanceMarginX18: 0n,
+      penaltyX18: 0n,
+      deficitX18: 0n,
+      markX18: 0n,
+      indexObservedAt: 0n,
+      ctx: undefined,
+    };
+    // Other listed series expire with the traded one (see the file's header).
+    if (this.now >= this.spec.expiry) return { ...plan, refusal: "SeriesExpired" };
+    // S.settleFinalSeries: the settlement is never final in the model.
+    plan.sizeQty = seriesId === this.spec.seriesId ? this.s.position(account).sizeQty : 0n;
+    if (plan.sizeQty === 0n) return { ...plan, refusal: "NoPosition" };
+    const ctx = this.context(seriesId);
+    plan.ctx = ctx;
+    plan.markX18 = ctx.markX18;
+    plan.indexObservedAt = ctx.indexObservedAt;
+    if (ctx.indexStale) return { ...plan, refusal: "IndexStale" };
+    const health = healthOf(this.spec, this.s, this.env, account, ctx.markX18);
+    plan.equityX18 = health.equityX18;
+    plan.maintenanceMarginX18 = health.maintenanceMarginX18;
+    if (health.equityX18 >= health.maintenanceMarginX18) return { ...plan, refusal: "Healthy" };
+    const penaltyBps = this.penaltyBps(ctx);
+    const size = liquidationSize({
+      sizeQty: plan.sizeQty,
+      markX18: ctx.markX18,
+      multiplier: this.spec.contractMultiplier,
+      lotQty: this.spec.minQty,
+      mmBps: ctx.risk.mmBps,
+      liquidationPenaltyBps: penaltyBps,
+      equityX18: plan.equityX18,
+      maintenanceMarginX18: plan.maintenanceMarginX18,
+      maxQty,
+    });
+    plan.requiredQty = size.requiredQty;
+    if (size.qtyTooSmall) return { ...plan, refusal: "QtyTooSmall" };
+    plan.qty = size.qty;
+    // _price: the penalty is capped at the equity; an account that ends flat in deficit needs the fund.
+    plan.penaltyX18 = liquidationPenalty(
+      plan.qty,
+      ctx.markX18,
+      this.spec.contractMultiplier,
+      penaltyBps,
+      plan.equityX18,
+    ).penaltyX18;
+    // PositionTransfer.flatOutside(account, seriesId): the model's accounts hold no other series.
+    const endsFlat = plan.qty === abs(plan.sizeQty);
+    if (!endsFlat || plan.equityX18 >= 0n) return plan;
+    plan.deficitX18 = -plan.equityX18;
+    if (plan.deficitX18 > this.s.insuranceFundX18) plan.refusal = "FundShort";
+    return plan;
+  }
+
+  /** `LiquidationLogic._revert`: the custom error of a refused plan. */
+  private refuseLiquidation(plan: LiquidationPlan): never {
+    const seriesId = plan.seriesId;
+    const refusal = plan.refusal;
+    if (refusal === "SeriesExpired") revert("SeriesExpired", seriesId, this.spec.expiry);
+    if (refusal === "NoPosition") revert("NoPositionToLiquidate", plan.account, seriesId);
+    if (refusal === "IndexStale") revert("IndexStale", seriesId, plan.indexObservedAt);
+    if (refusal === "Healthy") {
+      revert("AccountNotLiquidatable", plan.account, plan.equityX18, plan.maintenanceMarginX18);
+    }
+    if (refusal === "QtyTooSmall") {
+      revert("LiquidationQtyTooSmall", plan.account, seriesId, plan.maxQty, plan.requiredQty);
+    }
+    revert("InsuranceFundShort", plan.account, plan.deficitX18, this.s.insuranceFundX18);
+  }
+
+  /** `LiquidationLogic._execute`: orders out, the move at the mark, the penalty and the fund's cover. */
+  private executeLiquidation(plan: LiquidationPlan): void {
+    const ctx = plan.ctx;
+    if (ctx === undefined) throw new OrderBookModelError("liquidation plan without a context");
+    const liquidator = this.env.sender;
+    this.cancelAllOrdersOf(plan.account);
+    const sizeChangeQty = plan.sizeQty > 0n ? -plan.qty : plan.qty;
+    this.moveAtMark(ctx, plan.account, liquidator, sizeChangeQty);
+    let rewardX18 = 0n;
+    if (plan.penaltyX18 !== 0n) {
+      rewardX18 = (plan.penaltyX18 * LIQUIDATOR_PENALTY_SHARE_BPS) / BPS;
+      this.s.cash.set(plan.account, this.s.cashOf(plan.account) - plan.penaltyX18);
+      this.s.cash.set(liquidator, this.s.cashOf(liquidator) + rewardX18);
+      this.s.insuranceFundX18 += plan.penaltyX18 - rewardX18;
+    }
+    this.events.push({
+      name: "Liquidated",
+      account: plan.account,
+      liquidator,
+      sizeChangeQty,
+      markX18: ctx.markX18,
+      penaltyX18: plan.penaltyX18,
+      liquidatorRewardX18: rewardX18,
+    });
+    if (plan.deficitX18 !== 0n) {
+      this.payFromInsurance(plan.account, plan.deficitX18);
+      this.events.push({
+        name: "DeficitResolved",
+        account: plan.account,
+        deficitX18: plan.deficitX18,
+        fromInsuranceX18: plan.deficitX18,
+        fromHaircutsX18: 0n,
+        uncoveredX18: 0n,
+      });
+    }
+  }
+
+  /** `LiquidationLogic._checkLiquidatorMargin`: the caller ends at or above initial margin. */
+  private checkLiquidatorMargin(knownMarkX18: bigint): void {
+    const liquidator = this.env.sender;
+    const health = healthOf(this.spec, this.s, this.env, liquidator, knownMarkX18);
+    if (health.equityX18 < health.initialMarginX18) {
+      revert("InsufficientMargin", liquidator, health.equityX18, health.initialMarginX18);
+    }
+  }
+
+  private penaltyBps(ctx: TradeContext): bigint {
+    const bps = ctx.risk.liquidationPenaltyBps;
+    if (bps === undefined) throw new OrderBookModelError("liquidation needs risk.liquidationPenaltyBps");
+    return bps;
+  }
+
+  /** The context of a deleverage leg (`TradeLogic.context`, then the stale check of `_closeLegs`). */
+  private legContext(seriesId: bigint): TradeContext | undefined {
+    this.requireSeries(seriesId);
+    if (seriesId !== this.spec.seriesId) {
+      // Another listed series: same feed and expiry as the traded one, nobody holds anything in it.
+      if (this.now >= this.spec.expiry) revert("SeriesExpired", seriesId, this.spec.expiry);
+      const oracle = this.env.oracle;
+      if (oracle.stale) revert("IndexStale", seriesId, oracle.observedAt);
+      return undefined;
+    }
+    const ctx = this.context(seriesId);
+    if (ctx.indexStale) revert("IndexStale", seriesId, ctx.indexObservedAt);
+    return ctx;
+  }
+
+  /** `DeficitLogic._closeLeg`: min(bankrupt size, counterparty size) closes at the mark; the counterparty must profit. */
+  private closeLeg(
+    ctx: TradeContext | undefined,
+    account: string,
+    leg: BookDeleverageLeg,
+  ): { sizeChangeQty: bigint; markX18: bigint; profitX18: bigint } {
+    const traded = leg.seriesId === this.spec.seriesId;
+    const bankruptSize = traded ? this.s.position(account).sizeQty : 0n;
+    const counterpartySize = traded ? this.s.position(leg.counterparty).sizeQty : 0n;
+    if (
+      bankruptSize === 0n ||
+      leg.counterparty === account ||
+      counterpartySize === 0n ||
+      bankruptSize > 0n === counterpartySize > 0n
+    ) {
+      revert("CounterpartyNotOpposite", leg.counterparty, leg.seriesId);
+    }
+    if (ctx === undefined) throw new OrderBookModelError(`deleverage leg in series ${leg.seriesId} without a context`);
+    const bankruptAbs = abs(bankruptSize);
+    const counterpartyAbs = abs(counterpartySize);
+    const qty = counterpartyAbs < bankruptAbs ? counterpartyAbs : bankruptAbs;
+    const sizeChangeQty = bankruptSize > 0n ? -qty : qty;
+    const { toRealizedX18: profitX18 } = this.moveAtMark(ctx, account, leg.counterparty, sizeChangeQty);
+    if (profitX18 <= 0n) revert("CounterpartyNotInProfit", leg.counterparty, leg.seriesId, profitX18);
+    return { sizeChangeQty, markX18: ctx.markX18, profitX18 };
+  }
+
+  /** `PositionTransfer.cancelAllOrdersOf`: every resting order of the account, by slot, reason Unhealthy. */
+  private cancelAllOrdersOf(account: string): void {
+    if (!this.s.seriesMembers.has(account)) return;
+    const orders = [...this.s.orders.values()]
+      .filter((o) => o.account === account)
+      .sort((a, b) => (a.slot < b.slot ? -1 : 1));
+    for (const order of orders) this.remove(order, CancelReason.Unhealthy);
+  }
+
+  /**
+   * `PositionTransfer.moveAtMark`: `from`'s position changes by `fromDeltaQty` and `to`'s by the opposite,
+   * both at the context's mark; series sets and open interest follow. Returns the PnL each side realized.
+   */
+  private moveAtMark(
+    ctx: TradeContext,
+    from: string,
+    to: string,
+    fromDeltaQty: bigint,
+  ): { fromRealizedX18: bigint; toRealizedX18: bigint } {
+    const fromSide = this.applyAtMark(ctx, from, fromDeltaQty);
+    const toSide = this.applyAtMark(ctx, to, -fromDeltaQty);
+    this.updateOpenInterest(ctx, fromSide.longChange + toSide.longChange);
+    return { fromRealizedX18: fromSide.realizedX18, toRealizedX18: toSide.realizedX18 };
+  }
+
+  /** `PositionTransfer._apply`. */
+  private applyAtMark(
+    ctx: TradeContext,
+    account: string,
+    deltaQty: bigint,
+  ): { realizedX18: bigint; longChange: bigint } {
+    const old = this.s.position(account);
+    const traded = applyTrade(old.sizeQty, old.openNotionalX18, deltaQty, ctx.markX18, this.spec.contractMultiplier);
+    this.s.positions.set(account, { sizeQty: traded.newSizeQty, openNotionalX18: traded.newOpenNotionalX18 });
+    this.s.cash.set(account, this.s.cashOf(account) + traded.realizedPnlX18);
+    if (old.sizeQty === 0n) this.joinSeries(account);
+    else if (traded.newSizeQty === 0n) this.leaveSeriesIfIdle(account);
+    return { realizedX18: traded.realizedPnlX18, longChange: longSizeChange(old.sizeQty, traded.newSizeQty) };
+  }
+
+  /** `PositionTransfer.payFromInsurance`: up to `deficitX18` from the fund into the account's cash. */
+  private payFromInsurance(account: string, deficitX18: bigint): bigint {
+    const fundX18 = this.s.insuranceFundX18;
+    const paidX18 = deficitX18 < fundX18 ? deficitX18 : fundX18;
+    this.s.insuranceFundX18 = fundX18 - paidX18;
+    this.s.cash.set(account, this.s.cashOf(account) + paidX18);
+    return paidX18;
+  }
+
   // -- Queue (OrderQueue) ---------------------------------------------------------------------
 
   /** `OrderQueue.rest`: appends the order at the tail of its level and adds it to the account's sums. */
@@ -1345,6 +1781,38 @@ export class OrderBookModel {
     if (!this.state.paused) return { ok: false, error: { name: "ExpectedPause", args: [] } };
     this.state.paused = false;
     return { ok: true, value: null, events: [] };
+  }
+
+  // -- Liquidation and deficits --------------------------------------------------------------
+
+  /** `liquidate(account, seriesId, maxQty)` sent by `env.sender` (the liquidator); returns the qty taken over. */
+  liquidate(env: CallEnv, account: string, seriesId: bigint, maxQty: bigint): BookOutcome<bigint> {
+    return this.run(env, (tx) => tx.liquidate(account, seriesId, maxQty));
+  }
+
+  /** `liquidateBatch(requests)` sent by `env.sender`; returns the number of requests carried out. */
+  liquidateBatch(env: CallEnv, requests: readonly BookLiquidationRequest[]): BookOutcome<bigint> {
+    return this.run(env, (tx) => tx.liquidateBatch(requests));
+  }
+
+  /** `deleverage(account, legs)` sent by `env.sender` (anyone). */
+  deleverage(env: CallEnv, account: string, legs: readonly BookDeleverageLeg[]): BookOutcome<null> {
+    return this.run(env, (tx) => tx.deleverage(account, legs));
+  }
+
+  /** `coverDeficit(account)` sent by `env.sender` (anyone). */
+  coverDeficit(env: CallEnv, account: string): BookOutcome<null> {
+    return this.run(env, (tx) => tx.coverDeficit(account));
+  }
+
+  /** `contributeInsurance(amountRaw)` by `env.sender` (the token transfer itself is the caller's to check). */
+  contributeInsurance(env: CallEnv, amountRaw: bigint): BookOutcome<null> {
+    return this.run(env, (tx) => tx.contributeInsurance(amountRaw));
+  }
+
+  /** `withdrawInsurance(to, amountRaw)` by the admin (role and token transfer are the caller's to check). */
+  withdrawInsurance(env: CallEnv, to: string, amountRaw: bigint): BookOutcome<null> {
+    return this.run(env, (tx) => tx.withdrawInsurance(to, amountRaw));
   }
 
   /** `setRiskParams` by the market admin; the caller passes parameters inside `SeriesBounds`. */

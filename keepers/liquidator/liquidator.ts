@@ -23,7 +23,7 @@ export interface KeeperSender {
 export interface LiquidatorSettings {
   /** Liquidations per transaction (1-50). */
   batchSize: number;
-  /** Batches sent at once per tick (they take consecutive nonces). */
+  /** Batches in flight at once (they take consecutive nonces); a pass starts new ones only up to this. */
   maxConcurrentBatches: number;
   /** After liquidating, close the positions taken over with reduce-only market orders. */
   unwind: boolean;
@@ -44,8 +44,10 @@ export interface LiquidatorTickReport {
   indexedThroughBlock: number;
   accountsTracked: number;
   liquidatable: number;
+  /** Batches this pass started (they are mined in the background; see `drain`). */
   batchesSent: number;
-  outcomes: TxOutcome["status"][];
+  /** Batches still in flight after this pass. */
+  batchesInFlight: number;
 }
 
 /** The most contracts a request may ask for; the contract takes what its rules require. */
@@ -53,6 +55,8 @@ const ALL = 2n ** 64n - 1n;
 
 export class Liquidator {
   private readonly inFlight = new Set<string>();
+  private readonly batches = new Set<Promise<TxOutcome["status"]>>();
+  private finished: TxOutcome["status"][] = [];
   private lastTick: LiquidatorTickReport | undefined;
 
   constructor(private readonly deps: LiquidatorDependencies) {}
@@ -67,27 +71,57 @@ export class Liquidator {
     return this.inFlight.size;
   }
 
-  /** One pass: index, mark, plan, send. */
+  /**
+   * One pass: index, mark, plan, and start batches for the liquidatable accounts not already in flight. It does
+   * not wait for them to be mined, so the next pass (and detection of the next price move) is not held up by a
+   * slow block. The most urgent batch goes first; the others start at a place of this keeper's own in the
+   * urgency order, so competing keepers spread the work instead of racing for the same accounts.
+   */
   async tick(): Promise<LiquidatorTickReport> {
-    const { indexer, view, sender, clearinghouse } = this.deps;
+    const { indexer, view, sender, clearinghouse, settings } = this.deps;
     const poll = await indexer.poll();
-    const head = await clearinghouse.runner!.provider!.getBlock("latest");
+    const [head, marks] = await Promise.all([
+      clearinghouse.runner!.provider!.getBlock("latest"),
+      readMarks(clearinghouse, view),
+    ]);
     const nowSec = BigInt(head!.timestamp);
-    const marks = await readMarks(clearinghouse, view);
     const candidates = liquidationCandidates(view.accountsWithPositions(), view.series, marks, nowSec, sender.address);
-    const fresh = candidates.filter((candidate) => !this.inFlight.has(intentKeyOf(candidate)));
-    const batches = chunk(fresh, this.deps.settings.batchSize).slice(0, this.deps.settings.maxConcurrentBatches);
-    const outcomes = await Promise.all(batches.map((batch) => this.sendBatch(batch, head!.number)));
-    if (this.deps.settings.unwind && outcomes.some((outcome) => outcome === "mined")) await this.unwind();
+    const waiting = candidates.filter((candidate) => !this.inFlight.has(intentKeyOf(candidate)));
+    // The most urgent batch first; the rest from this keeper's own starting place.
+    const fresh = [
+      ...waiting.slice(0, settings.batchSize),
+      ...rotate(waiting.slice(settings.batchSize), sender.address),
+    ];
+    const room = Math.max(0, settings.maxConcurrentBatches - this.batches.size);
+    const started = chunk(fresh, settings.batchSize).slice(0, room);
+    for (const batch of started) {
+      const sending = this.sendBatch(batch, head!.number);
+      this.batches.add(sending);
+      void sending.then((status) => {
+        this.batches.delete(sending);
+        this.finished.push(status);
+      });
+    }
+    if (settings.unwind && this.batches.size === 0 && view.account(sender.address).positions.size > 0) {
+      await this.unwind();
+    }
     this.lastTick = {
       headBlock: head!.number,
       indexedThroughBlock: poll.toBlock,
       accountsTracked: view.accounts.size,
       liquidatable: candidates.length,
-      batchesSent: batches.length,
-      outcomes,
+      batchesSent: started.length,
+      batchesInFlight: this.batches.size,
     };
     return this.lastTick;
+  }
+
+  /** Waits for every batch in flight; returns the outcomes of the batches that finished since the last call. */
+  async drain(): Promise<TxOutcome["status"][]> {
+    while (this.batches.size > 0) await Promise.all([...this.batches]);
+    const outcomes = this.finished;
+    this.finished = [];
+    return outcomes;
   }
 
   private async sendBatch(batch: LiquidationCandidate[], headBlock: number): Promise<TxOutcome["status"]> {
@@ -118,6 +152,9 @@ export class Liquidator {
         logger.warn({ error: this.describe(outcome.error.revertData) }, "liquidation batch refused in simulation");
       }
       return outcome.status;
+    } catch (error) {
+      logger.error({ err: error instanceof Error ? error.message : String(error) }, "liquidation batch failed");
+      return "simulation-failed";
     } finally {
       for (const key of keys) this.inFlight.delete(key);
     }
@@ -157,6 +194,16 @@ export class Liquidator {
     const parsed = this.deps.clearinghouse.interface.parseError(revertData);
     return parsed === null ? revertData : `${parsed.name}(${parsed.args.map(String).join(", ")})`;
   }
+}
+
+/**
+ * `items` rotated to start at a place derived from `keeperAddress`: competing keepers that see the same urgency
+ * order start their batches at different accounts instead of racing for the same ones.
+ */
+function rotate<T>(items: T[], keeperAddress: string): T[] {
+  if (items.length < 2) return items;
+  const start = Number(BigInt(keeperAddress) % BigInt(items.length));
+  return [...items.slice(start), ...items.slice(0, start)];
 }
 
 function chunk<T>(items: T[], size: number): T[][] {

@@ -7,8 +7,8 @@ import { runClearinghouseKeeper } from "../shared/keeperMain";
 import { Liquidator } from "./liquidator";
 
 const schema = z.object({
-  LIQUIDATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(50).default(10),
-  LIQUIDATOR_MAX_CONCURRENT_BATCHES: z.coerce.number().int().min(1).max(20).default(4),
+  LIQUIDATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(50).default(20),
+  LIQUIDATOR_MAX_CONCURRENT_BATCHES: z.coerce.number().int().min(1).max(20).default(8),
   LIQUIDATOR_UNWIND: z.enum(["true", "false"]).default("false"),
 });
 

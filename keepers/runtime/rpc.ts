@@ -143,6 +143,12 @@ export interface FailoverRpcOptions {
   cooldownMs: number;
   /** Polling interval of ethers' block and receipt subscribers, ms (ethers' default 4,000). */
   pollingIntervalMs?: number;
+  /**
+   * Hedging: when an attempt has failed or not answered within this many ms, the same request also goes to the
+   * next endpoint and the first answer wins (undefined: no hedging). Costs duplicate requests; cuts the tail
+   * latency of a faulty endpoint, which a keeper racing for the next block needs.
+   */
+  hedgeAfterMs?: number;
   /** Logs failovers (warn), returns to a preferred endpoint (info) and retries (debug). */
   logger?: Logger;
   /** Injected for tests: the jitter source of the backoff. */
@@ -179,6 +185,8 @@ export interface FailoverRpcStats {
   unavailable: number;
   /** eth_sendRawTransaction answered "already known"/"nonce too low" but the node had the transaction: success. */
   duplicateBroadcasts: number;
+  /** Attempts that also went to a second endpoint (see `hedgeAfterMs`). */
+  hedges: number;
   /** Index in `urls` of the endpoint that answered the last request. */
   currentEndpointIndex: number;
   endpoints: RpcEndpointStats[];
@@ -191,6 +199,10 @@ interface EndpointState {
   cooldownUntilMs: number;
   attempts: number;
   failures: number;
+  /** Failed attempts since the endpoint last answered. */
+  consecutiveFailures: number;
+  /** When the endpoint last answered (epoch ms; 0: never). */
+  lastAnswerMs: number;
 }
 
 type JsonRpcResponse = JsonRpcResult | JsonRpcError;
@@ -226,6 +238,7 @@ export class FailoverRpcProvider extends JsonRpcProvider {
     recoveries: 0,
     unavailable: 0,
     duplicateBroadcasts: 0,
+    hedges: 0,
   };
   private currentEndpointIndex = 0;
   private nextLookupId = 1;
@@ -247,6 +260,8 @@ export class FailoverRpcProvider extends JsonRpcProvider {
       // Two keys of one provider redact to the same label: number the repeats.
       label: labels.indexOf(labels[index]) === index ? labels[index] : `${labels[index]} #${index}`,
       cooldownUntilMs: 0,
+      consecutiveFailures: 0,
+      lastAnswerMs: 0,
       attempts: 0,
       failures: 0,
     }));
@@ -297,11 +312,14 @@ export class FailoverRpcProvider extends JsonRpcProvider {
     const lastErrorByEndpoint = new Map<string, RpcAttemptError>();
     let pending = payloads;
     for (let attempt = 1; ; attempt++) {
-      const index = this.selectEndpoint();
-      const endpoint = this.endpoints[index];
+      let index = this.selectEndpoint();
+      let endpoint = this.endpoints[index];
       let failure: RpcAttemptError | undefined;
       try {
-        const responses = await this.postOnce(endpoint, asBatch ? pending : pending[0]);
+        const posted = await this.postHedged(index, asBatch ? pending : pending[0]);
+        index = posted.index;
+        endpoint = this.endpoints[index];
+        const responses = posted.responses;
         const stillPending: JsonRpcPayload[] = [];
         for (const request of pending) {
           const outcome = this.interpretResponse(endpoint, request, responses);
@@ -322,6 +340,10 @@ export class FailoverRpcProvider extends JsonRpcProvider {
         lastErrorByEndpoint.set(endpoint.label, failure);
         if (!failure.retryable) throw failure;
       }
+      if (failure === undefined) {
+        endpoint.consecutiveFailures = 0;
+        endpoint.lastAnswerMs = Date.now();
+      }
       if (pending.length === 0) {
         this.noteAnsweringEndpoint(index);
         return payloads.map((request) => answered.get(request) as JsonRpcResponse);
@@ -338,16 +360,67 @@ export class FailoverRpcProvider extends JsonRpcProvider {
     }
   }
 
-  /** The most preferred endpoint out of cool-down; if all cool down, the one whose cool-down ends first. */
+  /**
+   * One attempt at `index`, hedged when configured: if it fails or is slower than `hedgeAfterMs`, the next
+   * endpoint gets the same body too, and the first answer wins. A hedge endpoint's failure is recorded here; the
+   * selected endpoint's failure is thrown to the caller, which records it.
+   */
+  private async postHedged(
+    index: number,
+    body: JsonRpcPayload | JsonRpcPayload[],
+  ): Promise<{ responses: unknown[]; index: number }> {
+    const first = this.postOnce(this.endpoints[index], body).then((responses) => ({ responses, index }));
+    const hedgeAfterMs = this.settings.hedgeAfterMs;
+    if (hedgeAfterMs === undefined || this.endpoints.length < 2) return first;
+    const settledFirst = first.then(
+      () => true,
+      () => true,
+    );
+    const early = await Promise.race([settledFirst, sleep(hedgeAfterMs).then(() => false)]);
+    if (early) {
+      const outcome = await first.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      if ("value" in outcome) return outcome.value;
+    }
+    const hedgeIndex = (index + 1) % this.endpoints.length;
+    const hedgeEndpoint = this.endpoints[hedgeIndex];
+    this.counters.hedges += 1;
+    const hedge = this.postOnce(hedgeEndpoint, body).then(
+      (responses) => ({ responses, index: hedgeIndex }),
+      (error: unknown) => {
+        if (error instanceof RpcAttemptError) this.recordFailure(hedgeEndpoint, error);
+        throw error;
+      },
+    );
+    try {
+      return await Promise.any([first, hedge]);
+    } catch {
+      // Both failed: the selected endpoint's error decides what happens next.
+      return first;
+    }
+  }
+
+  /**
+   * The most preferred endpoint out of cool-down. If all cool down: the one that answered most recently (a node
+   * that answers between faults beats one that is down), then the one whose cool-down ends first.
+   */
   private selectEndpoint(): number {
     const nowMs = Date.now();
     const healthy = this.endpoints.findIndex((endpoint) => endpoint.cooldownUntilMs <= nowMs);
     if (healthy >= 0) return healthy;
-    let soonest = 0;
+    let best = 0;
     this.endpoints.forEach((endpoint, index) => {
-      if (endpoint.cooldownUntilMs < this.endpoints[soonest].cooldownUntilMs) soonest = index;
+      const current = this.endpoints[best];
+      if (
+        endpoint.lastAnswerMs > current.lastAnswerMs ||
+        (endpoint.lastAnswerMs === current.lastAnswerMs && endpoint.cooldownUntilMs < current.cooldownUntilMs)
+      ) {
+        best = index;
+      }
     });
-    return soonest;
+    return best;
   }
 
   /**
@@ -372,6 +445,7 @@ export class FailoverRpcProvider extends JsonRpcProvider {
   private recordFailure(endpoint: EndpointState, failure: RpcAttemptError): void {
     this.failuresByKind[failure.kind] += 1;
     endpoint.failures += 1;
+    endpoint.consecutiveFailures += 1;
     endpoint.cooldownUntilMs = Date.now() + this.settings.cooldownMs;
   }
 

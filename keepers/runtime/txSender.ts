@@ -229,10 +229,17 @@ export function bumpByBps(value: bigint, bps: number): bigint {
   return (value * (BPS + BigInt(bps)) + BPS - 1n) / BPS;
 }
 
-/** Fees of a first transaction: max fee = 2 x base fee + priority fee, both capped at `capWei`. */
+/**
+ * Base fees a transaction's max fee covers. A transaction pays only base fee + priority fee whatever its max fee,
+ * so headroom costs nothing; 4 x covers 11 blocks of EIP-1559's fastest rise (12.5% a block) and 3 blocks of a
+ * tenfold rise in 5 blocks (the keepers' fault profile), so a keeper's transaction is not priced out while it waits.
+ */
+export const BASE_FEE_HEADROOM = 4n;
+
+/** Fees of a first transaction: max fee = BASE_FEE_HEADROOM x base fee + priority fee, both capped at `capWei`. */
 export function initialFees(market: FeeMarket, capWei: bigint): Eip1559Fees {
   const maxPriorityFeePerGasWei = market.priorityFeePerGasWei < capWei ? market.priorityFeePerGasWei : capWei;
-  const wanted = 2n * market.baseFeePerGasWei + maxPriorityFeePerGasWei;
+  const wanted = BASE_FEE_HEADROOM * market.baseFeePerGasWei + maxPriorityFeePerGasWei;
   return { maxFeePerGasWei: wanted < capWei ? wanted : capWei, maxPriorityFeePerGasWei };
 }
 
@@ -250,7 +257,7 @@ export function replacementFees(
   const minimumPriorityFee = bumpByBps(previous.maxPriorityFeePerGasWei, feeBumpBps);
   const priorityFee =
     market.priorityFeePerGasWei > minimumPriorityFee ? market.priorityFeePerGasWei : minimumPriorityFee;
-  const marketMaxFee = 2n * market.baseFeePerGasWei + priorityFee;
+  const marketMaxFee = BASE_FEE_HEADROOM * market.baseFeePerGasWei + priorityFee;
   let maxFee = marketMaxFee > minimumMaxFee ? marketMaxFee : minimumMaxFee;
   if (maxFee > capWei) maxFee = capWei;
   if (maxFee < minimumMaxFee || minimumPriorityFee > maxFee) return { requiredMaxFeePerGasWei: minimumMaxFee };

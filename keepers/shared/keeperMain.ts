@@ -16,6 +16,7 @@ import { FailoverRpcProvider } from "../runtime/rpc";
 import { startStatusServer } from "../runtime/status";
 import { TxSender, txSenderSettings } from "../runtime/txSender";
 import { KeeperConfigError } from "./errors";
+import { withRetry } from "./retry";
 import { createLogger } from "./logger";
 import type { Logger } from "./logger";
 import { ClearinghouseView } from "./clearinghouseView";
@@ -26,7 +27,31 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 2
 export const clearinghouseKeeperSchema = z.object({
   KEEPER_CLEARINGHOUSE_ADDRESS: address,
   KEEPER_START_BLOCK: z.coerce.number().int().min(0).default(0),
+  /** Deadline of one HTTP attempt to an RPC endpoint. */
+  KEEPER_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1_500),
+  /** An attempt slower than this (or failed) also goes to the next endpoint; 0 turns hedging off. */
+  KEEPER_RPC_HEDGE_MS: z.coerce.number().int().min(0).max(60_000).default(100),
 });
+
+/** Start-up reads retry with backoff over every endpoint for about a minute: a node outage must not stop a keeper. */
+const STARTUP_RETRY = { attempts: 12, baseDelayMs: 250, maxDelayMs: 8_000 };
+
+/** The chain id, from the first endpoint that answers (each tried in turn, with backoff). */
+async function chainIdOf(urls: string[], logger: Logger): Promise<bigint> {
+  let attempt = 0;
+  return withRetry(
+    async () => {
+      const url = urls[attempt++ % urls.length];
+      const probe = new JsonRpcProvider(url, undefined, { staticNetwork: false, cacheTimeout: -1 });
+      try {
+        return BigInt(await probe.send("eth_chainId", []));
+      } finally {
+        probe.destroy();
+      }
+    },
+    { ...STARTUP_RETRY, onRetry: (error) => logger.warn({ err: String(error) }, "chain id not read yet; retrying") },
+  );
+}
 
 /** Everything a keeper's tick works with. */
 export interface KeeperStack {
@@ -66,21 +91,24 @@ export async function runClearinghouseKeeper<E extends z.ZodRawShape>(
   // The merged schema guarantees these two fields; generic zod types cannot show it.
   const target = config.keeper as unknown as z.output<typeof clearinghouseKeeperSchema>;
   const logger = createLogger(name, config.logLevel);
-  const chainId = config.chainId ?? (await new JsonRpcProvider(config.rpcUrls[0]).getNetwork()).chainId;
+  const chainId = config.chainId ?? (await chainIdOf(config.rpcUrls, logger));
   const provider = new FailoverRpcProvider({
     urls: config.rpcUrls,
     chainId,
-    timeoutMs: 5_000,
-    attemptsPerRequest: 6,
-    baseDelayMs: 200,
-    maxDelayMs: 3_000,
+    timeoutMs: target.KEEPER_RPC_TIMEOUT_MS,
+    hedgeAfterMs: target.KEEPER_RPC_HEDGE_MS === 0 ? undefined : target.KEEPER_RPC_HEDGE_MS,
+    // Retries move to another endpoint, so the first backoffs are short: a keeper races for the next block.
+    attemptsPerRequest: 8,
+    baseDelayMs: 25,
+    maxDelayMs: 1_000,
     cooldownMs: 30_000,
     logger,
   });
   const wallet = new Wallet(config.privateKey, provider);
   const sender = new TxSender({ provider, signer: wallet, logger, ...txSenderSettings(config) });
   const clearinghouse = Clearinghouse__factory.connect(target.KEEPER_CLEARINGHOUSE_ADDRESS, provider);
-  const rawToX18 = 10n ** (18n - (await clearinghouse.collateralDecimals()));
+  const decimals = await withRetry(() => clearinghouse.collateralDecimals(), STARTUP_RETRY);
+  const rawToX18 = 10n ** (18n - decimals);
   const view = new ClearinghouseView(rawToX18);
   const indexer = new EventIndexer({
     provider,

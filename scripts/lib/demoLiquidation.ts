@@ -155,10 +155,11 @@ export async function runLiquidationDemo(input: LiquidationDemoInput): Promise<b
   console.log(`  AIT index ${usd(indexBefore)} -> ${usd(shocked)} (-28%, held by the jump guard, then confirmed)`);
 
   const report = await liquidator.tick();
+  const outcomes = await liquidator.drain();
   const adlReport = await adl.tick();
   console.log(
     `  liquidator keeper: ${report.liquidatable} accounts below maintenance -> ${report.batchesSent} batch ` +
-      `(${report.outcomes.join(", ")}); ADL keeper: ${adlReport.plans} deleveragings`,
+      `(${outcomes.join(", ")}); ADL keeper: ${adlReport.plans} deleveragings`,
   );
   for (const event of await ch.queryFilter(ch.filters.Liquidated(), fromBlock + 1)) {
     const a = event.args;

@@ -109,8 +109,8 @@ describe("Liquidation keepers on the in-process network", function () {
     expect((await liquidator.tick()).liquidatable).to.equal(0);
     await moveIndex(f.oracle, f.reporters, "3");
     const report = await liquidator.tick();
-    expect(report.liquidatable).to.equal(2);
-    expect(report.outcomes).to.deep.equal(["mined"]);
+    expect([report.liquidatable, report.batchesSent]).to.deep.equal([2, 1]);
+    expect(await liquidator.drain()).to.deep.equal(["mined"]);
     for (const account of [f.alice.address, f.erin.address]) {
       const health = await f.clearinghouse.accountHealth(account);
       expect(health.equityX18 >= health.maintenanceMarginX18 || health.maintenanceMarginX18 === 0n).to.equal(true);
@@ -127,7 +127,9 @@ describe("Liquidation keepers on the in-process network", function () {
     const first = stack(f);
     const settings = { batchSize: 10, maxConcurrentBatches: 4, unwind: false };
     await moveIndex(f.oracle, f.reporters, "3");
-    await new Liquidator({ ...first, logger, settings }).tick();
+    const firstKeeper = new Liquidator({ ...first, logger, settings });
+    await firstKeeper.tick();
+    await firstKeeper.drain();
     // A second process (kill -9 and restart): new view and sender, rebuilt from the chain.
     const second = stack(f);
     const report = await new Liquidator({ ...second, logger, settings }).tick();
@@ -157,11 +159,10 @@ describe("Liquidation keepers on the in-process network", function () {
       }
     })();
     try {
-      const reports = await Promise.all([
-        new Liquidator({ ...a, logger, settings }).tick(),
-        new Liquidator({ ...b, logger, settings }).tick(),
-      ]);
-      expect(reports.flatMap((r) => r.outcomes)).to.deep.equal(["mined", "mined"]);
+      const keepers = [new Liquidator({ ...a, logger, settings }), new Liquidator({ ...b, logger, settings })];
+      await Promise.all(keepers.map((keeper) => keeper.tick()));
+      const outcomes = await Promise.all(keepers.map((keeper) => keeper.drain()));
+      expect(outcomes.flat()).to.deep.equal(["mined", "mined"]);
     } finally {
       settled = true;
       await miner;

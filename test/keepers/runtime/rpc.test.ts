@@ -260,6 +260,35 @@ describe("keepers/runtime/rpc: FailoverRpcProvider over a fault-injecting proxy"
       expect(provider.stats()).to.include({ currentEndpointIndex: 1, failovers: 1, recoveries: 0 });
     });
 
+    it("when every endpoint cools down, retries the one that answered last, not a dead primary", async function () {
+      const primary = await startProxy();
+      const secondary = await startProxy();
+      const provider = connect([primary.url, secondary.url], { cooldownMs: 60_000 });
+      primary.setOutage(true);
+      // The primary fails and cools down; the secondary answers.
+      await provider.getBlockNumber();
+      // One fault on the secondary cools it down too: the retry goes back to it, the endpoint that answered.
+      secondary.setFailureRate(1);
+      const retried = provider.getBlockNumber();
+      await sleep(20);
+      secondary.setFailureRate(0);
+      await retried;
+      expect(primary.stats().outageRejections).to.equal(1);
+      expect(secondary.stats().forwarded).to.be.greaterThanOrEqual(2);
+      expect(provider.stats().currentEndpointIndex).to.equal(1);
+    });
+
+    it("hedges a slow attempt: the second endpoint answers first and the request does not wait out the timeout", async function () {
+      const slow = await startProxy({ failureRate: 1, faultKinds: ["timeout"], timeoutHoldMs: 2_000 });
+      const fast = await startProxy();
+      const provider = connect([slow.url, fast.url], { timeoutMs: 1_500, hedgeAfterMs: 50 });
+      const startedMs = Date.now();
+      expect(await provider.getBlockNumber()).to.equal(await ethers.provider.getBlockNumber());
+      expect(Date.now() - startedMs).to.be.lessThan(1_000);
+      expect(provider.stats()).to.include({ hedges: 1, retries: 0 });
+      expect(fast.stats().forwarded).to.equal(1);
+    });
+
     const faultKindsSeenAs: Array<[FaultKind, RpcFailureKind]> = [
       ["timeout", "timeout"],
       ["http429", "http429"],

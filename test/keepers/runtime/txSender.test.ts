@@ -152,7 +152,7 @@ describe("TxSender (hardhat network)", function () {
     expect(outcome.hashes).to.deep.equal([outcome.hash]);
     expect(outcome.gasUsed).to.equal(outcome.receipt.gasUsed);
     expect(outcome.feePaidWei).to.equal(outcome.gasUsed * outcome.effectiveGasPriceWei);
-    expect(broadcasts[0].maxFeePerGasWei).to.equal(3n * GWEI, "2 x base fee + priority fee");
+    expect(broadcasts[0].maxFeePerGasWei).to.equal(5n * GWEI, "4 x base fee + priority fee");
 
     const again = expectStatus(await sender.send({ key: "liquidate:0xabc:3", to: noop, data: "0x" }), "duplicate");
     expect(again.previous).to.equal("mined");
@@ -246,7 +246,7 @@ describe("TxSender (hardhat network)", function () {
     await setAutomine(false);
     const alerts: TxAlert[] = [];
     const logLines: string[] = [];
-    const capWei = 5n * GWEI;
+    const capWei = 8n * GWEI;
     const sender = newSender({
       maxFeePerGasWei: capWei,
       stuckWaitMs: 300,
@@ -258,8 +258,8 @@ describe("TxSender (hardhat network)", function () {
     const outcome = expectStatus(await mineUntilSettled(pending, 10n * GWEI), "stuck");
 
     expect(outcome.reason).to.equal("fee-cap");
-    // 3 gwei, then the cap (5 gwei); 5.625 gwei would exceed the cap and is not sent.
-    expect(broadcasts.map((b) => b.maxFeePerGasWei)).to.deep.equal([3n * GWEI, capWei]);
+    // 5 gwei (4 x base fee + priority fee), then the cap (8 gwei); 9 gwei would exceed the cap and is not sent.
+    expect(broadcasts.map((b) => b.maxFeePerGasWei)).to.deep.equal([5n * GWEI, capWei]);
     expect(alerts).to.have.length(1);
     expect(alerts[0]).to.deep.include({ kind: "fee-cap-reached", key: "capped:1", maxFeePerGasCapWei: capWei });
     expect(alerts[0].requiredMaxFeePerGasWei).to.be.greaterThan(capWei);
@@ -326,8 +326,8 @@ describe("TxSender (hardhat network)", function () {
       fees: { maxFeePerGasWei: 113n, maxPriorityFeePerGasWei: 12n },
     });
     const busy = { baseFeePerGasWei: 300n, priorityFeePerGasWei: 20n };
-    expect(replacementFees(previous, busy, 1_250, 1_000n)).to.deep.equal({
-      fees: { maxFeePerGasWei: 620n, maxPriorityFeePerGasWei: 20n },
+    expect(replacementFees(previous, busy, 1_250, 2_000n)).to.deep.equal({
+      fees: { maxFeePerGasWei: 1_220n, maxPriorityFeePerGasWei: 20n },
     });
     expect(replacementFees(previous, busy, 1_250, 200n)).to.deep.equal({
       fees: { maxFeePerGasWei: 200n, maxPriorityFeePerGasWei: 20n },

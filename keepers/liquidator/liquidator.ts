@@ -50,6 +50,16 @@ export interface LiquidatorTickReport {
   batchesInFlight: number;
 }
 
+/** A simulation that reverted without an error (no data, or empty data): it ran out of gas. */
+function isOutOfGas(revertData: string | undefined): boolean {
+  return revertData === undefined || revertData === "0x";
+}
+
+/** Gas limit of a batch of `count` liquidations: about twice the measured cost of each (bench/gas.json). */
+function gasLimitOf(count: number): bigint {
+  return 300_000n + 400_000n * BigInt(count);
+}
+
 /** The most contracts a request may ask for; the contract takes what its rules require. */
 const ALL = 2n ** 64n - 1n;
 
@@ -130,11 +140,17 @@ export class Liquidator {
     for (const key of keys) this.inFlight.add(key);
     try {
       const requests = batch.map((c) => ({ account: c.account.address, seriesId: c.seriesId, maxQty: ALL }));
-      const outcome = await sender.send({
+      const intent = {
         key: `liquidateBatch:${headBlock}:${keys.join(",")}`,
         to: await clearinghouse.getAddress(),
         data: clearinghouse.interface.encodeFunctionData("liquidateBatch", [requests]),
-      });
+      };
+      // A gas limit from the batch size saves the gas estimate (the slowest call of a send). If the batch needs
+      // more (accounts with many orders), the simulation runs out of gas without revert data: estimate instead.
+      let outcome = await sender.send({ ...intent, gasLimit: gasLimitOf(batch.length) });
+      if (outcome.status === "simulation-failed" && isOutOfGas(outcome.error.revertData)) {
+        outcome = await sender.send({ ...intent, key: `${intent.key}:estimated` });
+      }
       for (const candidate of batch) {
         logger.info(
           {

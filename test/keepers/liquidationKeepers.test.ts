@@ -122,6 +122,29 @@ describe("Liquidation keepers on the in-process network", function () {
     await expectViewMatchesChain(f, view);
   });
 
+  it("KP-07: a batch heavier than its size-based gas limit runs out of gas in simulation and is re-sent with an estimate", async function () {
+    const f = await loadFixture(keeperFixture);
+    const { clearinghouse, view, indexer, sender } = stack(f);
+    // A sender that gives every intent a tenth of the liquidator's gas limit: each batch looks too heavy for it.
+    const intents: (bigint | undefined)[] = [];
+    const starved = {
+      address: sender.address,
+      send: (intent: Parameters<typeof sender.send>[0]) => {
+        intents.push(intent.gasLimit);
+        return sender.send({ ...intent, gasLimit: intent.gasLimit === undefined ? undefined : intent.gasLimit / 10n });
+      },
+    };
+    const settings = { batchSize: 10, maxConcurrentBatches: 1, unwind: false };
+    const liquidator = new Liquidator({ clearinghouse, indexer, view, sender: starved, logger, settings });
+    await moveIndex(f.oracle, f.reporters, "3");
+    await liquidator.tick();
+    expect(await liquidator.drain()).to.deep.equal(["mined"]);
+    // First with 300,000 + 400,000 per account (starved to a tenth: out of gas), then estimated.
+    expect(intents).to.deep.equal([1_100_000n, undefined]);
+    expect(sender.counters()).to.deep.include({ simulationFailures: 1, mined: 1 });
+    expect(await f.clearinghouse.queryFilter(f.clearinghouse.filters.Liquidated())).to.have.length(2);
+  });
+
   it("KP-03: a restarted keeper replays every log and sends no duplicate liquidation", async function () {
     const f = await loadFixture(keeperFixture);
     const first = stack(f);

@@ -30,6 +30,9 @@ describe("Keeper faults (RELIABILITY item 29, short profile)", function () {
   let failures = 0;
 
   before(async function () {
+    // Latency criteria hold for the compiled contracts, not for solidity-coverage's instrumented copies (which
+    // run several times slower): under coverage the profile is skipped, like the gas budgets.
+    if ((hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) this.skip();
     snapshot = (await hre.network.provider.send("evm_snapshot", [])) as string;
     result = await runKeeperScenario(hre, SHORT_PROFILE);
   });

@@ -73,6 +73,8 @@ export interface KeeperBenchProfile {
   outageLeadSec: number;
   /** SIGKILLs of keeper processes (alternating keepers), at random times in the kill window after the round. */
   kills: number;
+  /** The kill window opens this long after the price round, seconds (0: kills may land on the round itself). */
+  killStartSec: number;
   killWindowSec: number;
   /** Least time between two kills, seconds. */
   killMinGapSec: number;
@@ -116,6 +118,7 @@ export const BASELINE_PROFILE: KeeperBenchProfile = {
   outageSec: 60,
   outageLeadSec: 2,
   kills: 4,
+  killStartSec: 0,
   killWindowSec: 30,
   killMinGapSec: 4,
   keepers: 2,
@@ -143,6 +146,7 @@ const ENV_NUMBERS: Record<string, keyof KeeperBenchProfile> = {
   KEEPER_BENCH_OUTAGE_SEC: "outageSec",
   KEEPER_BENCH_OUTAGE_LEAD_SEC: "outageLeadSec",
   KEEPER_BENCH_KILLS: "kills",
+  KEEPER_BENCH_KILL_START_SEC: "killStartSec",
   KEEPER_BENCH_KILL_WINDOW_SEC: "killWindowSec",
   KEEPER_BENCH_KILL_MIN_GAP_SEC: "killMinGapSec",
   KEEPER_BENCH_KEEPERS: "keepers",
@@ -943,7 +947,8 @@ class KeeperScenario {
           (allResolved || after >= p.windowBlocks + p.graceBlocks)
         );
       },
-      (p.outageSec + p.killWindowSec) * 1000 + (p.windowBlocks + p.graceBlocks + 30) * p.blockIntervalMs * 4,
+      (p.outageSec + p.killStartSec + p.killWindowSec) * 1000 +
+        (p.windowBlocks + p.graceBlocks + 30) * p.blockIntervalMs * 4,
       "the end condition",
     );
     const tailEnd = this.head + p.tailBlocks;
@@ -1125,7 +1130,7 @@ class KeeperScenario {
   }
 
   private scheduleKills(): void {
-    const { kills, killWindowSec, killMinGapSec, keepers } = this.profile;
+    const { kills, killStartSec, killWindowSec, killMinGapSec, keepers } = this.profile;
     if (kills <= 0) return;
     let times: number[] = [];
     for (let attempt = 0; attempt < 1_000; attempt++) {
@@ -1134,6 +1139,7 @@ class KeeperScenario {
       times = Array.from({ length: kills }, (_, i) => ((i + 0.5) * killWindowSec) / kills);
     }
     const first = Math.floor(this.random() * keepers);
+    times = times.map((seconds) => seconds + killStartSec);
     times.forEach((seconds, i) => {
       const keeper = (first + i) % keepers;
       const delay = Math.max(0, this.priceWallMs + seconds * 1000 - Date.now());

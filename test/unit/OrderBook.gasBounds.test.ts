@@ -402,9 +402,10 @@ async function deepBook() {
 
 const SERIES = 8;
 
-async function eightSeries() {
+/** The clearinghouse fixture with series 2-8 listed, their averaging windows starting just after a new round. */
+async function eightListedSeries() {
   const f = await deploy6();
-  const { clearinghouse: ch, admin, oracle, reporters, alice, bob } = f;
+  const { clearinghouse: ch, admin, oracle, reporters } = f;
   await time.increase(900);
   await publish(oracle, reporters, AIT, "4");
   const t1 = BigInt(await time.latest());
@@ -414,6 +415,12 @@ async function eightSeries() {
       .connect(admin)
       .listSeries(aitSpec(t1 + 30n * DAY + BigInt(k) * 60n, { symbol: encodeBytes32String(`AIT-S${k}`) }), aitRisk());
   }
+  return f;
+}
+
+async function eightSeries() {
+  const f = await eightListedSeries();
+  const { clearinghouse: ch, oracle, reporters, alice, bob } = f;
   await ch.connect(alice).deposit(units(900_000, 6));
   await ch.connect(bob).deposit(units(100_000, 6));
   const nonce = await alice.getNonce();
@@ -441,16 +448,8 @@ async function eightSeries() {
  * (256 orders that reserve nothing), and about 85,000 of equity: initial margin of her positions, 80,000.
  */
 async function eightSeriesShort() {
-  const f = await deploy6();
-  const { clearinghouse: ch, admin, oracle, reporters, alice, bob } = f;
-  await time.increase(900);
-  await publish(oracle, reporters, AIT, "4");
-  const t1 = BigInt(await time.latest());
-  for (let k = 2; k <= SERIES; k++) {
-    await ch
-      .connect(admin)
-      .listSeries(aitSpec(t1 + 30n * DAY + BigInt(k) * 60n, { symbol: encodeBytes32String(`AIT-S${k}`) }), aitRisk());
-  }
+  const f = await eightListedSeries();
+  const { clearinghouse: ch, alice, bob } = f;
   await ch.connect(alice).deposit(units(85_000, 6));
   await ch.connect(bob).deposit(units(500_000, 6));
   for (let s = 1n; s <= BigInt(SERIES); s++) {

@@ -112,6 +112,20 @@ describe("Keeper process loop", function () {
   });
 
   it("stops on SIGTERM, exits on a second signal, and removes its handlers", async function () {
+    // The test runner may listen to these signals itself (solidity-coverage does, and exits): only the keeper's
+    // handlers may hear the emitted signals, so the others are set aside for the test.
+    const others = { SIGTERM: process.listeners("SIGTERM"), SIGINT: process.listeners("SIGINT") };
+    process.removeAllListeners("SIGTERM");
+    process.removeAllListeners("SIGINT");
+    try {
+      await signalScenario();
+    } finally {
+      for (const listener of others.SIGTERM) process.on("SIGTERM", listener);
+      for (const listener of others.SIGINT) process.on("SIGINT", listener);
+    }
+  });
+
+  async function signalScenario(): Promise<void> {
     const exits: number[] = [];
     const sigtermListeners = process.listenerCount("SIGTERM");
     const rejectionListeners = process.listenerCount("unhandledRejection");
@@ -139,7 +153,7 @@ describe("Keeper process loop", function () {
     expect(report.reason).to.equal("signal");
     expect(process.listenerCount("SIGTERM")).to.equal(sigtermListeners);
     expect(process.listenerCount("unhandledRejection")).to.equal(rejectionListeners);
-  });
+  }
 
   it("the fatal handler logs at fatal level and exits 1", function () {
     const exits: number[] = [];

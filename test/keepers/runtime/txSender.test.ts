@@ -92,9 +92,9 @@ describe("TxSender (hardhat network)", function () {
   });
 
   beforeEach(async function () {
-    const [funder] = await ethers.getSigners();
     wallet = Wallet.createRandom().connect(ethers.provider);
-    await (await funder.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
+    // Funded without a transaction: solidity-coverage's network prices legacy transactions below the base fee.
+    await rpc("hardhat_setBalance", [wallet.address, toQuantity(parseEther("10"))]);
     // A known fee market: base fee 1 gwei at the head, priority fee 1 gwei (hardhat's suggestion).
     await mineBlock(GWEI);
     broadcasts = [];
@@ -186,8 +186,9 @@ describe("TxSender (hardhat network)", function () {
 
   it("reports a transaction mined with status 0 as reverted", async function () {
     const [deployer] = await ethers.getSigners();
-    const oneShot = (await (await deployer.sendTransaction({ data: deployCodeFor(ONE_SHOT_RUNTIME) })).wait())!
-      .contractAddress!;
+    // Explicit fees: solidity-coverage's network would price a default transaction below the base fee set here.
+    const deployment = { data: deployCodeFor(ONE_SHOT_RUNTIME), maxFeePerGas: 10n * GWEI, maxPriorityFeePerGas: GWEI };
+    const oneShot = (await (await deployer.sendTransaction(deployment)).wait())!.contractAddress!;
     await setAutomine(false);
     const sender = newSender();
     // Both simulate against the same state; the first one mined makes the second revert.

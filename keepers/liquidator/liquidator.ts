@@ -11,6 +11,7 @@ import type { EventIndexer } from "../runtime/eventIndexer";
 import type { TxIntent, TxOutcome } from "../runtime/txSender";
 import type { ClearinghouseView } from "../shared/clearinghouseView";
 import { readMarks } from "../shared/marks";
+import { decodeRevertData } from "../shared/revert";
 import { intentKeyOf, liquidationCandidates } from "./planner";
 import type { LiquidationCandidate } from "./planner";
 
@@ -74,11 +75,6 @@ export class Liquidator {
   /** The last tick's report (for the status endpoint). */
   get lastReport(): LiquidatorTickReport | undefined {
     return this.lastTick;
-  }
-
-  /** Accounts currently in a batch being sent. */
-  get inFlightCount(): number {
-    return this.inFlight.size;
   }
 
   /**
@@ -165,7 +161,8 @@ export class Liquidator {
         );
       }
       if (outcome.status === "simulation-failed") {
-        logger.warn({ error: this.describe(outcome.error.revertData) }, "liquidation batch refused in simulation");
+        const error = decodeRevertData(clearinghouse.interface, outcome.error.revertData) ?? outcome.error.message;
+        logger.warn({ error }, "liquidation batch refused in simulation");
       }
       return outcome.status;
     } catch (error) {
@@ -202,13 +199,6 @@ export class Liquidator {
         "unwind",
       );
     }
-  }
-
-  /** A custom error's name and arguments, or the raw data when it is not the clearinghouse's. */
-  private describe(revertData: string | undefined): string {
-    if (revertData === undefined) return "no revert data";
-    const parsed = this.deps.clearinghouse.interface.parseError(revertData);
-    return parsed === null ? revertData : `${parsed.name}(${parsed.args.map(String).join(", ")})`;
   }
 }
 

@@ -12,7 +12,7 @@ import type { OracleDomain, SignedReport } from "../../sdk";
 import { IndexDataError, DataSourceError } from "../shared/errors";
 import type { Logger } from "../shared/logger";
 import { computeIndex } from "./compute";
-import { firstLineOf } from "./revert";
+import { firstLineOf } from "../shared/revert";
 import type { FeedSymbol, IndexSource } from "./source";
 import { deliveryOf, roundIntentKey } from "./transmit";
 import type { ReporterSender, RoundDelivery } from "./transmit";

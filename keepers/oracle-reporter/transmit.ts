@@ -5,7 +5,7 @@
  */
 import type { Interface, TransactionReceipt } from "ethers";
 import type { TxIntent, TxOutcome } from "../runtime/txSender";
-import { decodeRevertData, firstLineOf } from "./revert";
+import { decodeRevertData, firstLineOf } from "../shared/revert";
 import type { FeedSymbol } from "./source";
 
 /** The part of the runtime's TxSender the reporter uses (a wrapper or a stub in tests). */

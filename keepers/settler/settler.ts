@@ -9,6 +9,7 @@ import type { EventIndexer } from "../runtime/eventIndexer";
 import type { TxOutcome } from "../runtime/txSender";
 import type { ClearinghouseView } from "../shared/clearinghouseView";
 import type { KeeperSender } from "../liquidator/liquidator";
+import { decodeRevertData } from "../shared/revert";
 
 /** `IClearinghouse.SettlementStatus`. */
 const Status = { None: 0n, Proposed: 1n, Challenged: 2n, Final: 3n } as const;
@@ -68,8 +69,8 @@ export class Settler {
       data: clearinghouse.interface.encodeFunctionData("finalizeSettlement", [seriesId]),
     });
     if (outcome.status === "simulation-failed") {
-      const parsed = outcome.error.revertData ? clearinghouse.interface.parseError(outcome.error.revertData) : null;
-      logger.info({ series: seriesId.toString(), reason: parsed?.name ?? "unknown" }, "not finalizable yet");
+      const reason = decodeRevertData(clearinghouse.interface, outcome.error.revertData) ?? outcome.error.message;
+      logger.info({ series: seriesId.toString(), reason }, "not finalizable yet");
     }
     return { seriesId, action: "finalize", accounts: 0, outcome: outcome.status };
   }

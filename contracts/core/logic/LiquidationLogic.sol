@@ -56,7 +56,8 @@ library LiquidationLogic {
         uint256 maxQty
     ) external returns (uint256) {
         if (account == msg.sender) revert ILiquidation.SelfLiquidation(account);
-        S.requireSeries(s, seriesId);
+        // A listed series has an expiry in the future of its listing; reading it here warms the slot `_plan` reads.
+        if (s.series[seriesId].spec.expiry == 0) revert IClearinghouse.UnknownSeries(seriesId);
         (TradeLogic.TradeContext memory ctx, Plan memory plan) = _plan(s, oracle, account, seriesId, maxQty);
         if (plan.refusal != Refusal.None) _revert(s, ctx, plan);
         _execute(s, ctx, plan);

@@ -90,7 +90,7 @@ library PositionTransfer {
             ctx.spec.contractMultiplier
         );
         s.positions[account][ctx.seriesId] = IClearinghouse.Position(newSize.toInt64(), newOpen.toInt192());
-        s.accounts[account].cashX18 += realizedX18;
+        if (realizedX18 != 0) s.accounts[account].cashX18 += realizedX18;
         if (oldSize == 0) {
             S.joinSeries(s, account, ctx.seriesId);
         } else if (newSize == 0) {

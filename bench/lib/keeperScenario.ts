@@ -314,6 +314,11 @@ export interface KeeperBenchResult {
     perAccount: Distribution | null;
   };
   resolutionLatencyBlocks: Distribution | null;
+  /** Wall time, ms, from the mining of block P to the mining of the block that resolved each account. */
+  resolutionWallMsAfterP: Distribution | null;
+  /** Accounts resolved in a block mined within 10 nominal block intervals (10 x blockIntervalMs) of block P. */
+  liquidatedWithinNominal10BlocksWall: number;
+  liquidatedWithinNominal10BlocksWallShare: number;
   liquidationsByBlockAfterP: Record<string, number>;
   duplicates: { count: number; events: { account: string; block: number; liquidator: string; tx: string }[] };
   liquidationEvents: number;
@@ -1337,6 +1342,12 @@ class KeeperScenario {
     const liquidatableAccounts = [...healthLiquidatable];
     const resolution = liquidatableAccounts.map((a) => resolvedAt.get(a)).filter((b): b is number => b !== undefined);
     const within = (n: number) => liquidatableAccounts.filter((a) => (resolvedAt.get(a) ?? Infinity) - P <= n).length;
+    // Wall time from block P to the block that resolved the account: the in-process node mines late while it is
+    // busy executing the keepers' calls, which a public chain would not; this is the check on the block count.
+    const wallMsAfterP = (block: number) => (this.blockWall.get(block) ?? Infinity) - this.priceWallMs;
+    const resolutionWallMs = resolution.map(wallMsAfterP).filter((ms) => Number.isFinite(ms));
+    const nominal10BlocksMs = 10 * p.blockIntervalMs;
+    const withinNominal10BlocksWall = resolution.filter((b) => wallMsAfterP(b) <= nominal10BlocksMs).length;
     const detections = liquidatableAccounts
       .map((a) => firstLiquidation.get(a))
       .filter((b): b is number => b !== undefined)
@@ -1549,6 +1560,9 @@ class KeeperScenario {
         perAccount: distribution(detections),
       },
       resolutionLatencyBlocks: distribution(resolution.map((b) => b - P)),
+      resolutionWallMsAfterP: distribution(resolutionWallMs),
+      liquidatedWithinNominal10BlocksWall: withinNominal10BlocksWall,
+      liquidatedWithinNominal10BlocksWallShare: n === 0 ? 1 : round(withinNominal10BlocksWall / n, 4),
       liquidationsByBlockAfterP: liquidationsByBlock,
       duplicates: { count: duplicates.length, events: duplicates },
       liquidationEvents,
@@ -1613,6 +1627,13 @@ export function evaluate(r: KeeperBenchResult): Criterion[] {
       name: ">= 99% liquidated within 10 blocks",
       pass: r.liquidatedWithin10BlocksShare >= 0.99,
       detail: `${r.liquidatedWithin10Blocks}/${r.liquidatable} = ${pct(r.liquidatedWithin10BlocksShare)}`,
+    },
+    {
+      // The in-process node mines late while busy with the keepers' calls; the same share in wall time checks that
+      // the block count is not flattered by slow blocks.
+      name: `>= 99% liquidated within 10 block intervals of wall time (${10 * r.profile.blockIntervalMs} ms)`,
+      pass: r.liquidatedWithinNominal10BlocksWallShare >= 0.99,
+      detail: `${r.liquidatedWithinNominal10BlocksWall}/${r.liquidatable} = ${pct(r.liquidatedWithinNominal10BlocksWallShare)}; wall ms after P p50 ${r.resolutionWallMsAfterP?.p50} max ${r.resolutionWallMsAfterP?.max}`,
     },
     {
       name: `100% liquidated within ${r.profile.windowBlocks} blocks`,
@@ -1705,7 +1726,8 @@ export function summarise(r: KeeperBenchResult): string {
     `keeper bench: ${r.accounts} accounts, ${r.liquidatable} liquidatable at P=${r.chain.priceUpdateBlock} (${r.bankruptAtRound} bankrupt)`,
     `  liquidated within 10 blocks: ${r.liquidatedWithin10Blocks} (${(r.liquidatedWithin10BlocksShare * 100).toFixed(1)}%), within ${r.profile.windowBlocks}: ${r.liquidatedWithin50Blocks} (${(r.liquidatedWithin50BlocksShare * 100).toFixed(1)}%), by end: ${r.liquidatedByEnd}`,
     `  detection: first liquidation P+${r.detection.firstLatencyBlocks}; first broadcasts ${JSON.stringify(r.detection.firstBroadcastAfterP)}; per account ${JSON.stringify(r.detection.perAccount)}`,
-    `  resolution latency: ${JSON.stringify(r.resolutionLatencyBlocks)}`,
+    `  resolution latency: ${JSON.stringify(r.resolutionLatencyBlocks)} blocks, ${JSON.stringify(r.resolutionWallMsAfterP)} ms`,
+    `  liquidated within 10 nominal block intervals of wall time (${10 * r.profile.blockIntervalMs} ms): ${r.liquidatedWithinNominal10BlocksWall} (${(r.liquidatedWithinNominal10BlocksWallShare * 100).toFixed(1)}%)`,
     `  duplicates ${r.duplicates.count}, crashes ${r.crashes}, kills ${r.kills.filter((k) => k.delivered).length}/${r.kills.length}, restart->ready ${JSON.stringify(r.restartToReadySec)}s`,
     `  keeper txs ${r.keeperTxs.total} (reverted ${r.keeperTxs.reverted}, wasted ${r.keeperTxs.wastedTxs}, skipped requests ${r.keeperTxs.skippedRequests}), reverted gas share ${(r.keeperTxs.revertedGasShare * 100).toFixed(2)}%, pending at end ${JSON.stringify(r.keeperTxs.pendingAtEnd)}`,
     `  fee cap ${r.feeCap.capGwei} gwei: violations ${r.feeCap.violations}, max maxFee ${r.feeCap.maxMaxFeePerGasGwei}, peak base fee ${r.feeCap.peakBaseFeeGwei}`,

@@ -19,11 +19,18 @@ import type { LiquidationCandidate } from "./planner";
 export interface KeeperSender {
   readonly address: string;
   send(intent: TxIntent): Promise<TxOutcome>;
+  /** A head block the keeper read, for pricing the next sends without another read (optional). */
+  noteHeadBlock?(block: { number: number; baseFeePerGas: bigint | null }): void;
 }
 
 export interface LiquidatorSettings {
   /** Liquidations per transaction (1-50). */
   batchSize: number;
+  /**
+   * Liquidations in the first, most urgent batch of a pass (1-batchSize): a small batch is simulated and mined
+   * sooner, so the worst accounts are not held up by the size of the rest.
+   */
+  firstBatchSize: number;
   /** Batches in flight at once (they take consecutive nonces); a pass starts new ones only up to this. */
   maxConcurrentBatches: number;
   /** After liquidating, close the positions taken over with reduce-only market orders. */
@@ -56,9 +63,13 @@ function isOutOfGas(revertData: string | undefined): boolean {
   return revertData === undefined || revertData === "0x";
 }
 
-/** Gas limit of a batch of `count` liquidations: about twice the measured cost of each (bench/gas.json). */
+/**
+ * Gas limit of a batch of `count` liquidations: about twice the measured cost of one without resting orders
+ * (bench/gas.json: 62,000-100,000 per account in a batch). An account with many orders to cancel needs more: its
+ * simulation runs out of gas and the batch is estimated instead. A tight limit lets more batches into a block.
+ */
 function gasLimitOf(count: number): bigint {
-  return 300_000n + 400_000n * BigInt(count);
+  return 300_000n + 150_000n * BigInt(count);
 }
 
 /** The most contracts a request may ask for; the contract takes what its rules require. */
@@ -85,21 +96,28 @@ export class Liquidator {
    */
   async tick(): Promise<LiquidatorTickReport> {
     const { indexer, view, sender, clearinghouse, settings } = this.deps;
-    const poll = await indexer.poll();
-    const [head, marks] = await Promise.all([
+    // The marks move with every oracle round, positions only with the clearinghouse's events: the marks are read
+    // alongside the indexing (for the series held as of the last pass), so a price move is seen one round trip
+    // sooner. New events are applied before planning.
+    const [poll, head, marksBefore] = await allOrFirstError([
+      indexer.poll(),
       clearinghouse.runner!.provider!.getBlock("latest"),
       readMarks(clearinghouse, view),
-    ]);
+    ] as const);
+    const marks = await readMarks(clearinghouse, view, marksBefore); // series first held in the new events
+    sender.noteHeadBlock?.(head!);
     const nowSec = BigInt(head!.timestamp);
     const candidates = liquidationCandidates(view.accountsWithPositions(), view.series, marks, nowSec, sender.address);
     const waiting = candidates.filter((candidate) => !this.inFlight.has(intentKeyOf(candidate)));
     // The most urgent batch first; the rest from this keeper's own starting place.
-    const fresh = [
-      ...waiting.slice(0, settings.batchSize),
-      ...rotate(waiting.slice(settings.batchSize), sender.address),
-    ];
+    const firstSize = Math.min(settings.firstBatchSize, settings.batchSize);
     const room = Math.max(0, settings.maxConcurrentBatches - this.batches.size);
-    const started = chunk(fresh, settings.batchSize).slice(0, room);
+    const started = [
+      waiting.slice(0, firstSize),
+      ...chunk(rotate(waiting.slice(firstSize), sender.address), settings.batchSize),
+    ]
+      .filter((batch) => batch.length > 0)
+      .slice(0, room);
     for (const batch of started) {
       const sending = this.sendBatch(batch, head!.number);
       this.batches.add(sending);
@@ -210,6 +228,21 @@ function rotate<T>(items: T[], keeperAddress: string): T[] {
   if (items.length < 2) return items;
   const start = Number(BigInt(keeperAddress) % BigInt(items.length));
   return [...items.slice(start), ...items.slice(0, start)];
+}
+
+/**
+ * Like `Promise.all`, but settles only after every promise settled, then throws the first error: a failed read
+ * must not end the pass while the indexer's poll still runs (the next pass would find it busy).
+ */
+async function allOrFirstError<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<{
+  -readonly [K in keyof T]: T[K];
+}> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: T[K];
+  };
 }
 
 function chunk<T>(items: T[], size: number): T[][] {

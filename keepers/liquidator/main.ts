@@ -7,7 +7,8 @@ import { runClearinghouseKeeper } from "../shared/keeperMain";
 import { Liquidator } from "./liquidator";
 
 const schema = z.object({
-  LIQUIDATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(50).default(20),
+  LIQUIDATOR_BATCH_SIZE: z.coerce.number().int().min(1).max(50).default(40),
+  LIQUIDATOR_FIRST_BATCH_SIZE: z.coerce.number().int().min(1).max(50).default(10),
   LIQUIDATOR_MAX_CONCURRENT_BATCHES: z.coerce.number().int().min(1).max(20).default(8),
   LIQUIDATOR_UNWIND: z.enum(["true", "false"]).default("false"),
 });
@@ -17,6 +18,7 @@ runClearinghouseKeeper("liquidator", schema, (stack, config) => {
     ...stack,
     settings: {
       batchSize: config.keeper.LIQUIDATOR_BATCH_SIZE,
+      firstBatchSize: config.keeper.LIQUIDATOR_FIRST_BATCH_SIZE,
       maxConcurrentBatches: config.keeper.LIQUIDATOR_MAX_CONCURRENT_BATCHES,
       unwind: config.keeper.LIQUIDATOR_UNWIND === "true",
     },

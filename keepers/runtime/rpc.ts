@@ -145,7 +145,8 @@ export interface FailoverRpcOptions {
   pollingIntervalMs?: number;
   /**
    * Hedging: when an attempt has failed or not answered within this many ms, the same request also goes to the
-   * next endpoint and the first answer wins (undefined: no hedging). Costs duplicate requests; cuts the tail
+   * next endpoint out of cool-down (the same endpoint when no other is) and the first answer wins (undefined: no
+   * hedging). Costs duplicate requests; cuts the tail
    * latency of a faulty endpoint, which a keeper racing for the next block needs.
    */
   hedgeAfterMs?: number;
@@ -201,6 +202,8 @@ interface EndpointState {
   failures: number;
   /** Failed attempts since the endpoint last answered. */
   consecutiveFailures: number;
+  /** When the endpoint last failed (epoch ms; 0: never). */
+  lastFailureMs: number;
   /** When the endpoint last answered (epoch ms; 0: never). */
   lastAnswerMs: number;
 }
@@ -220,6 +223,24 @@ const LIMIT_EXCEEDED_CODE = -32005;
 const NOT_CONNECTED_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 /** Characters of a non-JSON body quoted in an error. */
 const BODY_SNIPPET_CHARS = 120;
+
+/** An attempt is hedged after this many times the usual latency of its kind, when that exceeds `hedgeAfterMs`. */
+const HEDGE_LATENCY_MULTIPLE = 3;
+/** Weight of the newest latency in the moving average of a request kind. */
+const LATENCY_AVERAGE_WEIGHT = 0.2;
+
+/**
+ * What a request's latency is compared with: its method, and for calls and estimates also the target and the
+ * function selector (a price read and a large simulation are both `eth_call`). A batch is one kind per method list.
+ */
+function requestKind(body: JsonRpcPayload | JsonRpcPayload[]): string {
+  if (Array.isArray(body)) return `batch:${body.map((payload) => payload.method).join(",")}`;
+  if (body.method !== "eth_call" && body.method !== "eth_estimateGas") return body.method;
+  const tx = (Array.isArray(body.params) ? body.params[0] : undefined) as
+    { to?: unknown; data?: unknown; input?: unknown } | undefined;
+  const data = typeof tx?.data === "string" ? tx.data : typeof tx?.input === "string" ? tx.input : "";
+  return `${body.method}:${String(tx?.to ?? "")}:${data.slice(0, 10)}`;
+}
 
 /**
  * An ethers v6 JSON-RPC provider over several endpoints with retries, failover and cool-downs (see the file
@@ -241,6 +262,8 @@ export class FailoverRpcProvider extends JsonRpcProvider {
     hedges: 0,
   };
   private currentEndpointIndex = 0;
+  /** Moving average of answered attempts' latency by request kind (`requestKind`), ms. */
+  private readonly usualLatencyMs = new Map<string, number>();
   private nextLookupId = 1;
 
   /** @throws KeeperConfigError if a URL or a number of `options` is invalid. */
@@ -261,6 +284,7 @@ export class FailoverRpcProvider extends JsonRpcProvider {
       label: labels.indexOf(labels[index]) === index ? labels[index] : `${labels[index]} #${index}`,
       cooldownUntilMs: 0,
       consecutiveFailures: 0,
+      lastFailureMs: 0,
       lastAnswerMs: 0,
       attempts: 0,
       failures: 0,
@@ -315,6 +339,7 @@ export class FailoverRpcProvider extends JsonRpcProvider {
       let index = this.selectEndpoint();
       let endpoint = this.endpoints[index];
       let failure: RpcAttemptError | undefined;
+      let answeredWithFailure = false;
       try {
         const posted = await this.postHedged(index, asBatch ? pending : pending[0]);
         index = posted.index;
@@ -325,6 +350,7 @@ export class FailoverRpcProvider extends JsonRpcProvider {
           const outcome = this.interpretResponse(endpoint, request, responses);
           if (outcome instanceof RpcAttemptError) {
             failure = outcome;
+            answeredWithFailure = true;
             stillPending.push(request);
           } else {
             answered.set(request, await this.settleBroadcast(request, outcome, attempt > 1));
@@ -333,10 +359,10 @@ export class FailoverRpcProvider extends JsonRpcProvider {
         pending = stillPending;
       } catch (error) {
         if (!(error instanceof RpcAttemptError)) throw error;
-        failure = error;
+        failure = error; // postHedged recorded it
       }
       if (failure !== undefined) {
-        this.recordFailure(endpoint, failure);
+        if (answeredWithFailure) this.recordFailure(endpoint, failure);
         lastErrorByEndpoint.set(endpoint.label, failure);
         if (!failure.retryable) throw failure;
       }
@@ -361,17 +387,31 @@ export class FailoverRpcProvider extends JsonRpcProvider {
   }
 
   /**
-   * One attempt at `index`, hedged when configured: if it fails or is slower than `hedgeAfterMs`, the next
-   * endpoint gets the same body too, and the first answer wins. A hedge endpoint's failure is recorded here; the
-   * selected endpoint's failure is thrown to the caller, which records it.
+   * One attempt at `index`, hedged when configured: if it fails or is slower than `hedgeAfterMs`, the endpoint of
+   * `hedgeEndpointFor` gets the same body too, and the first answer wins. Every failed attempt (the selected
+   * endpoint's and the hedge's) is recorded here, so an endpoint that failed cools down even when the hedge
+   * answered; when both fail, the selected endpoint's error is thrown.
    */
   private async postHedged(
     index: number,
     body: JsonRpcPayload | JsonRpcPayload[],
   ): Promise<{ responses: unknown[]; index: number }> {
-    const first = this.postOnce(this.endpoints[index], body).then((responses) => ({ responses, index }));
-    const hedgeAfterMs = this.settings.hedgeAfterMs;
-    if (hedgeAfterMs === undefined || this.endpoints.length < 2) return first;
+    const kind = requestKind(body);
+    const startedMs = Date.now();
+    const selected = this.endpoints[index];
+    // A failed attempt is recorded where it fails, also when a hedge answers instead (the endpoint cools down).
+    const first = this.postOnce(selected, body).then(
+      (responses) => {
+        this.noteLatency(kind, Date.now() - startedMs);
+        return { responses, index };
+      },
+      (error: unknown) => {
+        if (error instanceof RpcAttemptError) this.recordFailure(selected, error);
+        throw error;
+      },
+    );
+    const hedgeAfterMs = this.hedgeDelayMs(kind);
+    if (hedgeAfterMs === undefined) return first;
     const settledFirst = first.then(
       () => true,
       () => true,
@@ -384,11 +424,15 @@ export class FailoverRpcProvider extends JsonRpcProvider {
       );
       if ("value" in outcome) return outcome.value;
     }
-    const hedgeIndex = (index + 1) % this.endpoints.length;
+    const hedgeIndex = this.hedgeEndpointFor(index);
     const hedgeEndpoint = this.endpoints[hedgeIndex];
     this.counters.hedges += 1;
+    const hedgeStartedMs = Date.now();
     const hedge = this.postOnce(hedgeEndpoint, body).then(
-      (responses) => ({ responses, index: hedgeIndex }),
+      (responses) => {
+        this.noteLatency(kind, Date.now() - hedgeStartedMs);
+        return { responses, index: hedgeIndex };
+      },
       (error: unknown) => {
         if (error instanceof RpcAttemptError) this.recordFailure(hedgeEndpoint, error);
         throw error;
@@ -403,24 +447,68 @@ export class FailoverRpcProvider extends JsonRpcProvider {
   }
 
   /**
-   * The most preferred endpoint out of cool-down. If all cool down: the one that answered most recently (a node
-   * that answers between faults beats one that is down), then the one whose cool-down ends first.
+   * How long an attempt of `kind` runs before it is hedged: `hedgeAfterMs`, or HEDGE_LATENCY_MULTIPLE times the
+   * usual latency of the kind when that is longer, so a call that is slow by nature (a large simulation) is not
+   * sent twice and does not double the node's work.
+   */
+  private hedgeDelayMs(kind: string): number | undefined {
+    const hedgeAfterMs = this.settings.hedgeAfterMs;
+    if (hedgeAfterMs === undefined) return undefined;
+    const usualMs = this.usualLatencyMs.get(kind);
+    return usualMs === undefined ? hedgeAfterMs : Math.max(hedgeAfterMs, Math.ceil(HEDGE_LATENCY_MULTIPLE * usualMs));
+  }
+
+  /** Folds an answered attempt's latency into the moving average of its kind. */
+  private noteLatency(kind: string, elapsedMs: number): void {
+    const usualMs = this.usualLatencyMs.get(kind);
+    this.usualLatencyMs.set(
+      kind,
+      usualMs === undefined ? elapsedMs : usualMs + LATENCY_AVERAGE_WEIGHT * (elapsedMs - usualMs),
+    );
+  }
+
+  /**
+   * Where a hedge of an attempt at `index` goes: the next endpoint out of cool-down, or else the next one that has
+   * answered since it last failed; when no other endpoint qualifies (the primary is in an outage), `index` itself
+   * again: a second request to the node that answers between faults beats one to a node that is down.
+   */
+  private hedgeEndpointFor(index: number): number {
+    const nowMs = Date.now();
+    let answering: number | undefined;
+    for (let step = 1; step < this.endpoints.length; step++) {
+      const candidate = (index + step) % this.endpoints.length;
+      const endpoint = this.endpoints[candidate];
+      if (endpoint.cooldownUntilMs <= nowMs) return candidate;
+      if (answering === undefined && endpoint.lastAnswerMs > endpoint.lastFailureMs) answering = candidate;
+    }
+    return answering ?? index;
+  }
+
+  /**
+   * The most preferred endpoint out of cool-down; when all cool down, the best by `isBetterWhileCoolingDown`.
    */
   private selectEndpoint(): number {
     const nowMs = Date.now();
     const healthy = this.endpoints.findIndex((endpoint) => endpoint.cooldownUntilMs <= nowMs);
     if (healthy >= 0) return healthy;
     let best = 0;
-    this.endpoints.forEach((endpoint, index) => {
-      const current = this.endpoints[best];
-      if (
-        endpoint.lastAnswerMs > current.lastAnswerMs ||
-        (endpoint.lastAnswerMs === current.lastAnswerMs && endpoint.cooldownUntilMs < current.cooldownUntilMs)
-      ) {
-        best = index;
-      }
-    });
+    for (let index = 1; index < this.endpoints.length; index++) {
+      if (this.isBetterWhileCoolingDown(index, best)) best = index;
+    }
     return best;
+  }
+
+  /**
+   * Between two endpoints in cool-down: fewer failures in a row (a node that answers between faults beats one that
+   * is down), then the more recent answer, then the earlier end of cool-down.
+   */
+  private isBetterWhileCoolingDown(a: number, b: number): boolean {
+    const [left, right] = [this.endpoints[a], this.endpoints[b]];
+    if (left.consecutiveFailures !== right.consecutiveFailures) {
+      return left.consecutiveFailures < right.consecutiveFailures;
+    }
+    if (left.lastAnswerMs !== right.lastAnswerMs) return left.lastAnswerMs > right.lastAnswerMs;
+    return left.cooldownUntilMs < right.cooldownUntilMs;
   }
 
   /**
@@ -446,6 +534,7 @@ export class FailoverRpcProvider extends JsonRpcProvider {
     this.failuresByKind[failure.kind] += 1;
     endpoint.failures += 1;
     endpoint.consecutiveFailures += 1;
+    endpoint.lastFailureMs = Date.now();
     endpoint.cooldownUntilMs = Date.now() + this.settings.cooldownMs;
   }
 

@@ -150,6 +150,13 @@ export interface TxSenderOptions {
   stuckWaitMs?: number;
   /** Simulate only; send nothing. */
   dryRun?: boolean;
+  /**
+   * A new transaction reuses a base fee (of a head block read by an earlier send or handed in with
+   * `noteHeadBlock`) and a priority fee up to this age (0: reads both for each). Sends that start together then
+   * cost one read; the 4x base-fee headroom covers what the base fee can move meanwhile. Replacements always read
+   * the market afresh. Default 1,000.
+   */
+  feeMarketMaxAgeMs?: number;
   /** Expected chain id; sending on another chain throws ChainIdMismatchError. */
   chainId?: bigint;
   /** Added to the gas estimate, basis points. */
@@ -328,6 +335,7 @@ export class TxSender {
   readonly #pollIntervalMs: number;
   readonly #stuckWaitMs: number;
   readonly #dryRun: boolean;
+  readonly #feeMarketMaxAgeMs: number;
   readonly #expectedChainId: bigint | undefined;
   readonly #gasLimitHeadroomBps: number;
   readonly #defaultPriorityFeeWei: bigint;
@@ -341,6 +349,8 @@ export class TxSender {
   readonly #sendLock = new SerialLock();
   #nextNonce: number | undefined;
   #chainId: bigint | undefined;
+  #recentBaseFee: { readAtMs: number; baseFeePerGasWei: bigint; headBlock: number } | undefined;
+  #recentPriorityFee: { readAtMs: number; priorityFeePerGasWei: bigint } | undefined;
   readonly #keys = new Map<string, KeyState>();
   readonly #running = new Set<Promise<TxOutcome>>();
   readonly #counters: TxSenderCounters = {
@@ -371,6 +381,7 @@ export class TxSender {
     this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.#stuckWaitMs = options.stuckWaitMs ?? 120_000;
     this.#dryRun = options.dryRun ?? false;
+    this.#feeMarketMaxAgeMs = options.feeMarketMaxAgeMs ?? 1_000;
     this.#expectedChainId = options.chainId;
     this.#gasLimitHeadroomBps = options.gasLimitHeadroomBps ?? 2_000;
     this.#defaultPriorityFeeWei = options.defaultPriorityFeePerGasWei ?? ONE_GWEI;
@@ -439,8 +450,10 @@ export class TxSender {
   async #process(intent: TxIntent): Promise<TxOutcome> {
     let settledState: KeyState | undefined;
     try {
-      // Simulate and broadcast in call order under the lock: nonces follow the order of `send` calls, and each
-      // simulation runs after the previous intent was broadcast. Waiting for the receipt runs outside the lock.
+      // Simulate and broadcast in call order under the lock: nonces follow the order of `send` calls, and the
+      // simulations reach the node one at a time (many large simulations at once would hold up a node that
+      // executes calls one by one, and the keeper's own first transaction with them). Waiting for the receipt runs
+      // outside the lock.
       const started = await this.#sendLock.run(() => this.#simulateAndBroadcast(intent));
       if ("outcome" in started) return started.outcome;
       const outcome = await this.#waitForReceipt(intent, started.gasLimit, started.nonce, started.sent);
@@ -510,6 +523,49 @@ export class TxSender {
     return chainId;
   }
 
+  /**
+   * Hands the sender a head block the keeper read anyway: a new transaction within `feeMarketMaxAgeMs` prices
+   * itself from its base fee instead of reading the block again, and a priority fee older than that is refreshed
+   * in the background now, so a send in the next moments costs no fee-market round trip.
+   */
+  noteHeadBlock(block: { number: number; baseFeePerGas: bigint | null }): void {
+    if (block.baseFeePerGas === null) return;
+    const nowMs = this.#now();
+    this.#recentBaseFee = { readAtMs: nowMs, baseFeePerGasWei: block.baseFeePerGas, headBlock: block.number };
+    const priority = this.#recentPriorityFee;
+    if (priority === undefined || nowMs - priority.readAtMs >= this.#feeMarketMaxAgeMs) {
+      this.#readPriorityFee().catch(() => undefined); // read again at the send if this fails
+    }
+  }
+
+  /** The fee market from a head block and a priority fee read less than `feeMarketMaxAgeMs` ago, or fresh reads. */
+  async #recentOrFreshFeeMarket(): Promise<FeeMarket & { headBlock: number }> {
+    const nowMs = this.#now();
+    const isRecent = (entry: { readAtMs: number } | undefined) =>
+      entry !== undefined && nowMs - entry.readAtMs < this.#feeMarketMaxAgeMs;
+    const [base, priorityFeePerGasWei] = await Promise.all([
+      isRecent(this.#recentBaseFee) ? this.#recentBaseFee! : this.#readBaseFee(),
+      isRecent(this.#recentPriorityFee) ? this.#recentPriorityFee!.priorityFeePerGasWei : this.#readPriorityFee(),
+    ]);
+    return { baseFeePerGasWei: base.baseFeePerGasWei, headBlock: base.headBlock, priorityFeePerGasWei };
+  }
+
+  async #readBaseFee(): Promise<{ baseFeePerGasWei: bigint; headBlock: number }> {
+    const block = await this.#provider.getBlock("latest");
+    if (block === null) throw new TxRpcError("the provider returned no latest block", undefined);
+    if (block.baseFeePerGas === null) throw new UnsupportedFeeMarketError("the chain has no EIP-1559 base fee");
+    const base = { baseFeePerGasWei: block.baseFeePerGas, headBlock: block.number };
+    this.#recentBaseFee = { readAtMs: this.#now(), ...base };
+    return base;
+  }
+
+  async #readPriorityFee(): Promise<bigint> {
+    const feeData = await this.#provider.getFeeData();
+    const priorityFeePerGasWei = feeData.maxPriorityFeePerGas ?? this.#defaultPriorityFeeWei;
+    this.#recentPriorityFee = { readAtMs: this.#now(), priorityFeePerGasWei };
+    return priorityFeePerGasWei;
+  }
+
   async #feeMarket(): Promise<FeeMarket & { headBlock: number }> {
     const [block, feeData] = await Promise.all([this.#provider.getBlock("latest"), this.#provider.getFeeData()]);
     if (block === null) throw new TxRpcError("the provider returned no latest block", undefined);
@@ -550,7 +606,7 @@ export class TxSender {
   ): Promise<{ nonce: number; sent: SentTx & { headBlock: number } }> {
     let market: FeeMarket & { headBlock: number };
     try {
-      market = await this.#feeMarket();
+      market = await this.#recentOrFreshFeeMarket();
       await this.#resolveChainId();
     } catch (error) {
       if (error instanceof KeeperError) throw error;

@@ -4,7 +4,7 @@
  * ClearinghouseView, the status endpoint, and the loop with graceful shutdown.
  */
 import "dotenv/config";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { Wallet } from "ethers";
 import { z } from "zod";
 import { Clearinghouse__factory } from "../../typechain-types";
 import type { Clearinghouse } from "../../typechain-types";
@@ -36,21 +36,42 @@ export const clearinghouseKeeperSchema = z.object({
 /** Start-up reads retry with backoff over every endpoint for about a minute: a node outage must not stop a keeper. */
 const STARTUP_RETRY = { attempts: 12, baseDelayMs: 250, maxDelayMs: 8_000 };
 
-/** The chain id, from the first endpoint that answers (each tried in turn, with backoff). */
-async function chainIdOf(urls: string[], logger: Logger): Promise<bigint> {
-  let attempt = 0;
-  return withRetry(
-    async () => {
-      const url = urls[attempt++ % urls.length];
-      const probe = new JsonRpcProvider(url, undefined, { staticNetwork: false, cacheTimeout: -1 });
-      try {
-        return BigInt(await probe.send("eth_chainId", []));
-      } finally {
-        probe.destroy();
-      }
+/** One `eth_chainId` request to `url`, abandoned after `timeoutMs`. */
+async function probeChainId(url: string, timeoutMs: number): Promise<bigint> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!response.ok) throw new Error(`${redactUrl(url)} answered HTTP ${response.status}`);
+  const body = (await response.json()) as { result?: unknown; error?: { message?: string } };
+  if (typeof body.result !== "string") throw new Error(`${redactUrl(url)}: ${body.error?.message ?? "no result"}`);
+  return BigInt(body.result);
+}
+
+/** Scheme, host and port of an RPC URL (its path and query may hold an API key). */
+function redactUrl(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "an RPC endpoint";
+  }
+}
+
+/**
+ * The chain id, from whichever endpoint answers first: every endpoint is asked at once, each with the RPC
+ * timeout, and the round is repeated with backoff while none answers (a keeper restarted during an outage of its
+ * primary starts as soon as any endpoint is up).
+ */
+async function chainIdOf(urls: string[], timeoutMs: number, logger: Logger): Promise<bigint> {
+  return withRetry(() => Promise.any(urls.map((url) => probeChainId(url, timeoutMs))), {
+    ...STARTUP_RETRY,
+    onRetry: (error) => {
+      const reasons = error instanceof AggregateError ? error.errors.map(String) : [String(error)];
+      logger.warn({ err: reasons }, "chain id not read yet; retrying");
     },
-    { ...STARTUP_RETRY, onRetry: (error) => logger.warn({ err: String(error) }, "chain id not read yet; retrying") },
-  );
+  });
 }
 
 /** Everything a keeper's tick works with. */
@@ -91,7 +112,7 @@ export async function runClearinghouseKeeper<E extends z.ZodRawShape>(
   // The merged schema guarantees these two fields; generic zod types cannot show it.
   const target = config.keeper as unknown as z.output<typeof clearinghouseKeeperSchema>;
   const logger = createLogger(name, config.logLevel);
-  const chainId = config.chainId ?? (await chainIdOf(config.rpcUrls, logger));
+  const chainId = config.chainId ?? (await chainIdOf(config.rpcUrls, target.KEEPER_RPC_TIMEOUT_MS, logger));
   const provider = new FailoverRpcProvider({
     urls: config.rpcUrls,
     chainId,

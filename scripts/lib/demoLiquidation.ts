@@ -136,7 +136,7 @@ export async function runLiquidationDemo(input: LiquidationDemoInput): Promise<b
     view,
     sender,
     logger,
-    settings: { batchSize: 10, maxConcurrentBatches: 4, unwind: false },
+    settings: { batchSize: 10, firstBatchSize: 10, maxConcurrentBatches: 4, unwind: false },
   });
   const adl = new AdlKeeper({ clearinghouse: ch, indexer, view, sender, logger });
   const quiet = await liquidator.tick();

@@ -104,7 +104,7 @@ describe("Liquidation keepers on the in-process network", function () {
       view,
       sender,
       logger,
-      settings: { batchSize: 10, maxConcurrentBatches: 4, unwind: false },
+      settings: { batchSize: 10, firstBatchSize: 10, maxConcurrentBatches: 4, unwind: false },
     });
     expect((await liquidator.tick()).liquidatable).to.equal(0);
     await moveIndex(f.oracle, f.reporters, "3");
@@ -134,13 +134,13 @@ describe("Liquidation keepers on the in-process network", function () {
         return sender.send({ ...intent, gasLimit: intent.gasLimit === undefined ? undefined : intent.gasLimit / 10n });
       },
     };
-    const settings = { batchSize: 10, maxConcurrentBatches: 1, unwind: false };
+    const settings = { batchSize: 10, firstBatchSize: 10, maxConcurrentBatches: 1, unwind: false };
     const liquidator = new Liquidator({ clearinghouse, indexer, view, sender: starved, logger, settings });
     await moveIndex(f.oracle, f.reporters, "3");
     await liquidator.tick();
     expect(await liquidator.drain()).to.deep.equal(["mined"]);
-    // First with 300,000 + 400,000 per account (starved to a tenth: out of gas), then estimated.
-    expect(intents).to.deep.equal([1_100_000n, undefined]);
+    // First with 300,000 + 150,000 per account (starved to a tenth: out of gas), then estimated.
+    expect(intents).to.deep.equal([600_000n, undefined]);
     expect(sender.counters()).to.deep.include({ simulationFailures: 1, mined: 1 });
     expect(await f.clearinghouse.queryFilter(f.clearinghouse.filters.Liquidated())).to.have.length(2);
   });
@@ -148,7 +148,7 @@ describe("Liquidation keepers on the in-process network", function () {
   it("KP-03: a restarted keeper replays every log and sends no duplicate liquidation", async function () {
     const f = await loadFixture(keeperFixture);
     const first = stack(f);
-    const settings = { batchSize: 10, maxConcurrentBatches: 4, unwind: false };
+    const settings = { batchSize: 10, firstBatchSize: 10, maxConcurrentBatches: 4, unwind: false };
     await moveIndex(f.oracle, f.reporters, "3");
     const firstKeeper = new Liquidator({ ...first, logger, settings });
     await firstKeeper.tick();
@@ -163,7 +163,7 @@ describe("Liquidation keepers on the in-process network", function () {
 
   it("KP-04: two competing keepers: the loser's batch skips, nothing is liquidated twice", async function () {
     const f = await loadFixture(keeperFixture);
-    const settings = { batchSize: 10, maxConcurrentBatches: 4, unwind: false };
+    const settings = { batchSize: 10, firstBatchSize: 10, maxConcurrentBatches: 4, unwind: false };
     const a = stack(f);
     const rival = new Wallet(keccak256(toUtf8Bytes("keeper-rival")), ethers.provider);
     await f.admin.sendTransaction({ to: rival.address, value: ethers.parseEther("10") });

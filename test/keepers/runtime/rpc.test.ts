@@ -244,6 +244,24 @@ describe("keepers/runtime/rpc: FailoverRpcProvider over a fault-injecting proxy"
       expect(secondary.stats().forwarded).to.equal(5);
     });
 
+    it("with every endpoint cooling down, goes to the one with fewer failures in a row, not to a dead primary", async function () {
+      const primary = await startProxy();
+      const secondary = await startProxy({ faultKinds: ["http502"] });
+      const provider = connect([primary.url, secondary.url], { attemptsPerRequest: 2, cooldownMs: 60_000 });
+      await provider.getBlockNumber(); // the primary answered last
+      primary.setOutage(true);
+      secondary.setFailureRate(1);
+      // One failure each: both cool down, the primary answered more recently.
+      expect(await rejectionOf(provider.getBlockNumber())).to.be.instanceOf(RpcUnavailableError);
+      secondary.setFailureRate(0);
+      // The primary is tried (tie on failures in a row, more recent answer) and fails again; the second attempt
+      // goes to the secondary, which failed once in a row against the primary's two.
+      expect(await provider.getBlockNumber()).to.equal(await ethers.provider.getBlockNumber());
+      expect(primary.stats().outageRejections).to.equal(2);
+      expect(secondary.stats().forwarded).to.equal(1);
+      expect(provider.stats().currentEndpointIndex).to.equal(1);
+    });
+
     it("probes the primary after its cool-down and stays on the secondary while it is still down", async function () {
       const primary = await startProxy({ outageMode: "http503" });
       const secondary = await startProxy();
@@ -260,21 +278,26 @@ describe("keepers/runtime/rpc: FailoverRpcProvider over a fault-injecting proxy"
       expect(provider.stats()).to.include({ currentEndpointIndex: 1, failovers: 1, recoveries: 0 });
     });
 
-    it("when every endpoint cools down, retries the one that answered last, not a dead primary", async function () {
+    it("when every endpoint cools down, retries the secondary that answered, not only the dead primary", async function () {
       const primary = await startProxy();
-      const secondary = await startProxy();
+      let faultNextCall = false;
+      const secondary: FaultProxy = await startProxy({
+        faultKinds: ["http502"],
+        onCall: () => {
+          secondary.setFailureRate(faultNextCall ? 1 : 0);
+          faultNextCall = false;
+        },
+      });
       const provider = connect([primary.url, secondary.url], { cooldownMs: 60_000 });
       primary.setOutage(true);
       // The primary fails and cools down; the secondary answers.
       await provider.getBlockNumber();
-      // One fault on the secondary cools it down too: the retry goes back to it, the endpoint that answered.
-      secondary.setFailureRate(1);
-      const retried = provider.getBlockNumber();
-      await sleep(20);
-      secondary.setFailureRate(0);
-      await retried;
+      // One fault on the secondary cools it down too: both have failed once in a row, and the retry goes back to
+      // the secondary, the endpoint that answered.
+      faultNextCall = true;
+      await provider.getBlockNumber();
       expect(primary.stats().outageRejections).to.equal(1);
-      expect(secondary.stats().forwarded).to.be.greaterThanOrEqual(2);
+      expect(secondary.stats().forwarded).to.equal(2);
       expect(provider.stats().currentEndpointIndex).to.equal(1);
     });
 
@@ -287,6 +310,36 @@ describe("keepers/runtime/rpc: FailoverRpcProvider over a fault-injecting proxy"
       expect(Date.now() - startedMs).to.be.lessThan(1_000);
       expect(provider.stats()).to.include({ hedges: 1, retries: 0 });
       expect(fast.stats().forwarded).to.equal(1);
+    });
+
+    it("hedges to the same endpoint when every other one cools down (an outage of the primary)", async function () {
+      const primary = await startProxy();
+      let faultNextCall = false;
+      // The secondary holds exactly one call (the next after arming) and answers every other at once.
+      const secondary: FaultProxy = await startProxy({
+        faultKinds: ["timeout"],
+        timeoutHoldMs: 2_000,
+        onCall: () => {
+          secondary.setFailureRate(faultNextCall ? 1 : 0);
+          faultNextCall = false;
+        },
+      });
+      const provider = connect([primary.url, secondary.url], {
+        timeoutMs: 1_500,
+        hedgeAfterMs: 50,
+        cooldownMs: 60_000,
+      });
+      primary.setOutage(true);
+      await provider.getBlockNumber(); // the primary fails and cools down; the secondary answers
+      expect(provider.stats().currentEndpointIndex).to.equal(1);
+      const hedgesBefore = provider.stats().hedges;
+      faultNextCall = true;
+      const startedMs = Date.now();
+      expect(await provider.getBlockNumber()).to.equal(await ethers.provider.getBlockNumber());
+      expect(Date.now() - startedMs).to.be.lessThan(1_000, "answered by the hedge, not after the timeout");
+      expect(provider.stats().hedges - hedgesBefore).to.equal(1);
+      expect(secondary.stats().faults.timeout).to.equal(1);
+      expect(primary.stats().outageRejections).to.equal(1, "the hedge did not go to the primary in its outage");
     });
 
     const faultKindsSeenAs: Array<[FaultKind, RpcFailureKind]> = [

@@ -9,7 +9,7 @@ import {
   TxSenderOptionsError,
   replacementFees,
 } from "../../../keepers/runtime/txSender";
-import type { TxAlert, TxBroadcast, TxOutcome, TxSenderOptions } from "../../../keepers/runtime/txSender";
+import type { TxAlert, TxBroadcast, TxOutcome, TxProvider, TxSenderOptions } from "../../../keepers/runtime/txSender";
 import { sleep } from "../../../keepers/shared/retry";
 
 const GWEI = parseUnits("1", "gwei");
@@ -182,6 +182,52 @@ describe("TxSender (hardhat network)", function () {
     expect(new Set(outcomes.map((o) => o.receipt.blockNumber)).size).to.equal(1, "all pending at once");
     expect(sender.inFlight()).to.equal(0);
     await sender.waitIdle();
+  });
+
+  it("reads the fee market once for sends that start together, and not at all after noteHeadBlock", async function () {
+    await setAutomine(false);
+    let blockReads = 0;
+    let feeDataReads = 0;
+    const base = ethers.provider;
+    const provider: TxProvider = {
+      call: (tx) => base.call(tx),
+      estimateGas: (tx) => base.estimateGas(tx),
+      getTransactionCount: (address, tag) => base.getTransactionCount(address, tag),
+      getBlock: (tag) => {
+        blockReads++;
+        return base.getBlock(tag);
+      },
+      getBlockNumber: () => base.getBlockNumber(),
+      getTransactionReceipt: (hash) => base.getTransactionReceipt(hash),
+      broadcastTransaction: (signed) => base.broadcastTransaction(signed),
+      getFeeData: () => {
+        feeDataReads++;
+        return base.getFeeData();
+      },
+      getNetwork: () => base.getNetwork(),
+    };
+    const sender = newSender({ provider, feeMarketMaxAgeMs: 60_000 });
+    const pending = [1, 2, 3].map((n) => sender.send({ key: `fees:${n}`, to: noop, data: `0x0${n}` }));
+    await until(() => broadcasts.length === 3);
+    expect([blockReads, feeDataReads]).to.deep.equal([1, 1], "one read of each for three new transactions");
+    const outcomes = (await mineUntilSettled(Promise.all(pending))).map((o) => expectStatus(o, "mined"));
+    expect(outcomes.map((o) => o.nonce)).to.deep.equal([0, 1, 2]);
+
+    // A keeper that hands in the head block it read saves the block read; the priority fee is still recent.
+    const fresh = newSender({ provider, feeMarketMaxAgeMs: 60_000 });
+    const head = (await base.getBlock("latest"))!;
+    fresh.noteHeadBlock(head);
+    await until(() => feeDataReads === 2); // the priority fee is refreshed in the background at once
+    const [blocksBefore, feeDataBefore] = [blockReads, feeDataReads];
+    const sent = fresh.send({ key: "fees:noted", to: noop, data: "0x04" });
+    await until(() => broadcasts.length === 4);
+    expect([blockReads, feeDataReads]).to.deep.equal([blocksBefore, feeDataBefore], "no fee-market read at the send");
+    expectStatus(await mineUntilSettled(sent), "mined");
+    const priced = broadcasts[3];
+    expect(priced.maxFeePerGasWei).to.equal(
+      4n * head.baseFeePerGas! + priced.maxPriorityFeePerGasWei,
+      "priced from it",
+    );
   });
 
   it("reports a transaction mined with status 0 as reverted", async function () {

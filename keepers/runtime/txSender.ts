@@ -351,6 +351,7 @@ export class TxSender {
   #chainId: bigint | undefined;
   #recentBaseFee: { readAtMs: number; baseFeePerGasWei: bigint; headBlock: number } | undefined;
   #recentPriorityFee: { readAtMs: number; priorityFeePerGasWei: bigint } | undefined;
+  #priorityFeeRead: Promise<bigint> | undefined;
   readonly #keys = new Map<string, KeyState>();
   readonly #running = new Set<Promise<TxOutcome>>();
   readonly #counters: TxSenderCounters = {
@@ -559,22 +560,25 @@ export class TxSender {
     return base;
   }
 
-  async #readPriorityFee(): Promise<bigint> {
-    const feeData = await this.#provider.getFeeData();
-    const priorityFeePerGasWei = feeData.maxPriorityFeePerGas ?? this.#defaultPriorityFeeWei;
-    this.#recentPriorityFee = { readAtMs: this.#now(), priorityFeePerGasWei };
-    return priorityFeePerGasWei;
+  /** Reads the priority fee; a read already under way (one `noteHeadBlock` started) is shared, not repeated. */
+  #readPriorityFee(): Promise<bigint> {
+    this.#priorityFeeRead ??= this.#provider
+      .getFeeData()
+      .then((feeData) => {
+        const priorityFeePerGasWei = feeData.maxPriorityFeePerGas ?? this.#defaultPriorityFeeWei;
+        this.#recentPriorityFee = { readAtMs: this.#now(), priorityFeePerGasWei };
+        return priorityFeePerGasWei;
+      })
+      .finally(() => {
+        this.#priorityFeeRead = undefined;
+      });
+    return this.#priorityFeeRead;
   }
 
+  /** A fresh read of the fee market (both parts; the recent values are updated too). */
   async #feeMarket(): Promise<FeeMarket & { headBlock: number }> {
-    const [block, feeData] = await Promise.all([this.#provider.getBlock("latest"), this.#provider.getFeeData()]);
-    if (block === null) throw new TxRpcError("the provider returned no latest block", undefined);
-    if (block.baseFeePerGas === null) throw new UnsupportedFeeMarketError("the chain has no EIP-1559 base fee");
-    return {
-      baseFeePerGasWei: block.baseFeePerGas,
-      priorityFeePerGasWei: feeData.maxPriorityFeePerGas ?? this.#defaultPriorityFeeWei,
-      headBlock: block.number,
-    };
+    const [base, priorityFeePerGasWei] = await Promise.all([this.#readBaseFee(), this.#readPriorityFee()]);
+    return { ...base, priorityFeePerGasWei };
   }
 
   async #sign(intent: TxIntent, gasLimit: bigint, nonce: number, fees: Eip1559Fees): Promise<string> {

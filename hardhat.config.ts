@@ -6,6 +6,7 @@ import type { HardhatUserConfig, NetworksUserConfig } from "hardhat/types";
 import "@nomicfoundation/hardhat-toolbox";
 import "hardhat-contract-sizer";
 import { EnvConfigError, readEnvNetwork } from "./config/env";
+import "./tasks";
 
 /** The one compiler version of the project; must equal the version of the `solc` npm package. */
 const SOLC_VERSION = "0.8.28";

@@ -47,7 +47,8 @@ export async function deployLogicLibraries(deployer: Signer): Promise<Clearingho
   };
 }
 
-function linkReferences(libs: ClearinghouseLibraries) {
+/** The link references of the clearinghouse's bytecode, from the library addresses. */
+export function linkReferences(libs: ClearinghouseLibraries) {
   return {
     "contracts/core/logic/MarginLogic.sol:MarginLogic": libs.marginLogic,
     "contracts/core/logic/SettlementLogic.sol:SettlementLogic": libs.settlementLogic,

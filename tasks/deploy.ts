@@ -1,0 +1,13 @@
+/**
+ * `npm run deploy -- --network <name>`: deploys the whole exchange (scripts/lib/deploy/deploySystem.ts) and writes
+ * `deployments/<network>.json`. Running it again resumes an interrupted deployment, or changes nothing on a finished
+ * one. Modules are imported inside the action so that Hardhat loads before the contracts are compiled.
+ */
+import { task } from "hardhat/config";
+
+task("deploy", "Deploys the whole exchange (resumable; a no-op on a finished deployment)")
+  .addOptionalParam("deployment", "Deployment file to write (default deployments/<network>.json)")
+  .setAction(async (args: { deployment?: string }, hre) => {
+    const { runDeployTask } = await import("../scripts/lib/deploy/deployTask");
+    await runDeployTask(hre, args);
+  });

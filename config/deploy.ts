@@ -38,8 +38,12 @@ export function localReporterKeys(): string[] {
 }
 
 /** Parameters of a local chain, from Hardhat's accounts. */
-export function localDeployParams(accounts: string[], defaults: Omit<DeployParams, "governors" | "guardian" | "reporters" | "quorum" | "collateral">): DeployParams {
-  if (accounts.length < 3) throw new EnvConfigError("a local deployment needs 3 accounts (deployer, governor, guardian)");
+export function localDeployParams(
+  accounts: string[],
+  defaults: Omit<DeployParams, "governors" | "guardian" | "reporters" | "quorum" | "collateral">,
+): DeployParams {
+  if (accounts.length < 3)
+    throw new EnvConfigError("a local deployment needs 3 accounts (deployer, governor, guardian)");
   return {
     ...defaults,
     governors: [accounts[1]],
@@ -59,7 +63,10 @@ export const DEPLOY_DEFAULTS = {
   governanceGraceSec: SETTLEMENT_DELAYS.governanceGraceSec,
 };
 
-const address = z.string().trim().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address (0x + 40 hex digits)");
+const address = z
+  .string()
+  .trim()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address (0x + 40 hex digits)");
 const addressList = z
   .string()
   .trim()
@@ -67,19 +74,20 @@ const addressList = z
   .transform((value) => value.split(",").map((part) => part.trim()))
   .pipe(z.array(address));
 const integer = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, "must be a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().trim().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
 
 const publicSchema = z.object({
   DEPLOY_GOVERNORS: addressList,
   DEPLOY_GUARDIAN: address,
   DEPLOY_REPORTERS: addressList,
   DEPLOY_QUORUM: integer(1, 31),
-  DEPLOY_COLLATERAL: z.union([z.literal("mock"), address]),
+  DEPLOY_COLLATERAL: z
+    .string()
+    .trim()
+    .refine(
+      (value) => value === "mock" || /^0x[0-9a-fA-F]{40}$/.test(value),
+      'must be "mock" or a 20-byte hex address',
+    ),
   DEPLOY_TIMELOCK_DELAY_SEC: integer(0, 30 * 86_400).optional(),
   DEPLOY_MONTHS: integer(1, 12).optional(),
   DEPLOY_PREWARM_SLOTS: integer(0, 100_000).optional(),
@@ -94,7 +102,8 @@ export function publicDeployParams(env: NodeJS.ProcessEnv = process.env): Deploy
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue.path[0]);
-    const message = issue.code === "invalid_type" ? "is required (see .env.example and docs/deploy.md)" : issue.message;
+    const missing = env[name] === undefined || env[name]?.trim() === "";
+    const message = missing ? "is required (see .env.example and docs/deploy.md)" : issue.message;
     throw new EnvConfigError(`${name} ${message}`);
   }
   const e = parsed.data;

@@ -11,3 +11,12 @@ task("deploy", "Deploys the whole exchange (resumable; a no-op on a finished dep
     const { runDeployTask } = await import("../scripts/lib/deploy/deployTask");
     await runDeployTask(hre, args);
   });
+
+task("list-series", "Lists the contract months now due (through the timelock: schedules, then executes when ready)")
+  .addOptionalParam("deployment", "Deployment file (default deployments/<network>.json)")
+  .addOptionalParam("months", "Contract months per product that should be listed", "3")
+  .addFlag("advanceTime", "Local chains only: move time past the timelock delay and execute at once")
+  .setAction(async (args: { deployment?: string; months: string; advanceTime: boolean }, hre) => {
+    const { runListSeriesTask } = await import("../scripts/lib/deploy/listSeriesTask");
+    await runListSeriesTask(hre, args);
+  });

@@ -27,6 +27,7 @@ import type { Deployment } from "../../../sdk/deployment";
 import { linkReferences, listingArgs } from "../deployClearinghouse";
 import type { ClearinghouseLibraries } from "../deployClearinghouse";
 import { DeployJournal } from "./journal";
+import { readListedSeries } from "./listedSeries";
 import type { InterruptAfter, JournalCounters } from "./journal";
 
 export interface DeploySystemOptions {
@@ -72,7 +73,9 @@ export async function deploySystem(options: DeploySystemOptions): Promise<Deploy
     params.collateral ??
     (await journal.deploy("collateral", "MockERC20", async () => {
       step("deploy mock USDC (6 decimals)");
-      return deployer.sendTransaction(await new MockERC20__factory().getDeployTransaction("USD Coin (mock)", "USDC", 6));
+      return deployer.sendTransaction(
+        await new MockERC20__factory().getDeployTransaction("USD Coin (mock)", "USDC", 6),
+      );
     }));
   const timelockAddress = await journal.deploy("timelock", "TokenpitTimelock", async () => {
     step(`deploy timelock (delay ${params.timelockDelaySec} s, governors ${params.governors.join(", ")})`);
@@ -150,10 +153,14 @@ export async function deploySystem(options: DeploySystemOptions): Promise<Deploy
     await ch.MARKET_ADMIN_ROLE(),
     await ch.GUARDIAN_ROLE(),
   ];
-  const [oracleAdminRole, oracleDefaultAdminRole] = [await oracle.ORACLE_ADMIN_ROLE(), await oracle.DEFAULT_ADMIN_ROLE()];
+  const [oracleAdminRole, oracleDefaultAdminRole] = [
+    await oracle.ORACLE_ADMIN_ROLE(),
+    await oracle.DEFAULT_ADMIN_ROLE(),
+  ];
   const listings = await plannedListings(journal, hre, params.months);
   const allListed = async () => {
-    for (const listing of listings) if ((await ch.seriesIdOf(encodeBytes32String(listing.spec.symbol))) === 0n) return false;
+    for (const listing of listings)
+      if ((await ch.seriesIdOf(encodeBytes32String(listing.spec.symbol))) === 0n) return false;
     return true;
   };
   const renounced = async () => !(await ch.hasRole(adminRole, me));
@@ -175,7 +182,9 @@ export async function deploySystem(options: DeploySystemOptions): Promise<Deploy
     await journal.call(
       "clearinghouse:settlementDelays",
       () => {
-        step(`set the dispute window to ${params.disputeWindowSec} s, the governance grace to ${params.governanceGraceSec} s`);
+        step(
+          `set the dispute window to ${params.disputeWindowSec} s, the governance grace to ${params.governanceGraceSec} s`,
+        );
         return ch.setSettlementDelays(params.disputeWindowSec, params.governanceGraceSec);
       },
       async () =>
@@ -268,14 +277,7 @@ async function describeDeployment(
   const { hre, params } = options;
   const ch = Clearinghouse__factory.connect(addresses.contracts.clearinghouse, hre.ethers.provider);
   const token = MockERC20__factory.connect(addresses.collateral, hre.ethers.provider);
-  const series: Deployment["series"] = [];
-  const count = Number(await ch.seriesCount());
-  for (let id = 1; id <= count; id++) {
-    const spec = await ch.seriesSpec(id);
-    const symbol = hre.ethers.decodeBytes32String(spec.symbol);
-    const feed = Object.entries(addresses.feeds).find(([, feedId]) => feedId === spec.feedId)?.[0] ?? spec.feedId;
-    series.push({ id, symbol, feed, expiry: Number(spec.expiry) });
-  }
+  const series = await readListedSeries(ch, addresses.feeds);
   const compiler = hre.config.solidity.compilers[0];
   const range = journal.blockRange();
   const head = await hre.ethers.provider.getBlockNumber();
@@ -289,7 +291,10 @@ async function describeDeployment(
     compiler: {
       version: compiler.version,
       evmVersion: compiler.settings.evmVersion ?? "default",
-      optimizer: { enabled: compiler.settings.optimizer?.enabled ?? false, runs: compiler.settings.optimizer?.runs ?? 200 },
+      optimizer: {
+        enabled: compiler.settings.optimizer?.enabled ?? false,
+        runs: compiler.settings.optimizer?.runs ?? 200,
+      },
     },
     collateral: {
       address: addresses.collateral,

@@ -22,10 +22,13 @@ export async function runDeployTask(hre: HardhatRuntimeEnvironment, args: { depl
   await hre.run("compile", { quiet: true });
   const root = hre.config.paths.root;
   const file = args.deployment ?? deploymentPath(root, hre.network.name);
-  const journal = args.deployment === undefined ? journalPath(root, hre.network.name) : file.replace(/\.json$/, "") + ".journal.json";
+  const journal =
+    args.deployment === undefined ? journalPath(root, hre.network.name) : file.replace(/\.json$/, "") + ".journal.json";
   const params = await deployParamsOf(hre);
   const [deployer] = await hre.ethers.getSigners();
-  console.log(`Deploying to ${hre.network.name} (chain ${(await hre.ethers.provider.getNetwork()).chainId}) from ${deployer.address}`);
+  console.log(
+    `Deploying to ${hre.network.name} (chain ${(await hre.ethers.provider.getNetwork()).chainId}) from ${deployer.address}`,
+  );
   const { deployment, counters } = await deploySystem({
     hre,
     deployer,
@@ -45,7 +48,12 @@ export async function runDeployTask(hre: HardhatRuntimeEnvironment, args: { depl
   console.log(`oracle        ${deployment.contracts.oracle}`);
   console.log(`timelock      ${deployment.contracts.timelock}`);
   console.log(`lens          ${deployment.contracts.lens}`);
-  console.log(`collateral    ${deployment.collateral.address} (${deployment.collateral.symbol}${deployment.collateral.mock ? ", mock" : ""})`);
+  console.log(
+    `collateral    ${deployment.collateral.address} (${deployment.collateral.symbol}${deployment.collateral.mock ? ", mock" : ""})`,
+  );
   console.log(`series        ${deployment.series.map((s) => `${s.id}:${s.symbol}`).join(" ")}`);
   console.log(`Wrote ${file}`);
+  if (hre.network.name === "hardhat") {
+    console.log("Note: the in-process network ends with this command; deploy to a node with --network localhost.");
+  }
 }

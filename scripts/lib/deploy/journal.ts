@@ -86,13 +86,17 @@ export class DeployJournal {
       try {
         parsed = JSON.parse(fs.readFileSync(file, "utf8")) as JournalFile;
       } catch (error) {
-        throw new DeployJournalError(`${file} is not valid JSON (${(error as Error).message}); move it away to start over`);
+        throw new DeployJournalError(
+          `${file} is not valid JSON (${(error as Error).message}); move it away to start over`,
+        );
       }
       if (parsed.format !== 1 || !Array.isArray(parsed.steps)) {
         throw new DeployJournalError(`${file} is not a deploy journal (format 1)`);
       }
       if (parsed.chainId !== chainId) {
-        throw new DeployJournalError(`${file} is the journal of chain ${parsed.chainId}, but the network is chain ${chainId}`);
+        throw new DeployJournalError(
+          `${file} is the journal of chain ${parsed.chainId}, but the network is chain ${chainId}`,
+        );
       }
       for (const step of parsed.steps) journal.#steps.set(step.key, step);
     }
@@ -148,7 +152,13 @@ export class DeployJournal {
     }
     const receipt = await this.#run(key, send);
     if (receipt.contractAddress === null) throw new DeployJournalError(`step ${key} created no contract`);
-    this.#record({ key, status: "done", txHash: receipt.hash, address: receipt.contractAddress, block: receipt.blockNumber });
+    this.#record({
+      key,
+      status: "done",
+      txHash: receipt.hash,
+      address: receipt.contractAddress,
+      block: receipt.blockNumber,
+    });
     await this.#maybeInterrupt(key, "mined");
     return receipt.contractAddress;
   }
@@ -180,7 +190,7 @@ export class DeployJournal {
       const known = await this.provider.getTransaction(recorded.txHash);
       if (known !== null) {
         this.counters.resumed += 1;
-        return this.#mined(key, await this.provider.waitForTransaction(recorded.txHash));
+        return this.#mined(key, await known.wait());
       }
       // Dropped by the node (never mined): send it again.
     }

@@ -7,6 +7,18 @@
 import { parseUnits } from "ethers";
 import { z } from "zod";
 import { KeeperConfigError } from "../shared/errors";
+import { readDeployment } from "../../config/deployments";
+import type { Deployment } from "../../sdk/deployment";
+
+/**
+ * Keeper variables that DEPLOYMENT_FILE supplies when they are not set: a keeper pointed at
+ * `deployments/<network>.json` needs no addresses of its own.
+ */
+const FROM_DEPLOYMENT: Record<string, (deployment: Deployment) => string> = {
+  KEEPER_CLEARINGHOUSE_ADDRESS: (d) => d.contracts.clearinghouse,
+  KEEPER_START_BLOCK: (d) => String(d.startBlock),
+  REPORTER_ORACLE_ADDRESS: (d) => d.contracts.oracle,
+};
 
 /** Log levels accepted by LOG_LEVEL (pino's, plus `silent`). */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -83,6 +95,8 @@ export interface BaseKeeperConfig {
   txTimeoutBlocks: number;
   logLevel: (typeof LOG_LEVELS)[number];
   deploymentFile?: string;
+  /** The deployment file's content, when DEPLOYMENT_FILE is set (the keeper checks its chain id). */
+  deployment?: Deployment;
 }
 
 /** The base configuration plus the keeper's own variables, as its schema parsed them. */
@@ -119,6 +133,18 @@ export function loadKeeperConfig<Extension extends z.ZodRawShape = Record<string
     names.map((name) => [name, blankToUndefined(env[name])]),
   );
   cleaned.RPC_URLS ??= blankToUndefined(env.RPC_URL);
+  const fileIssues: string[] = [];
+  let deployment: Deployment | undefined;
+  if (cleaned.DEPLOYMENT_FILE !== undefined) {
+    try {
+      deployment = readDeployment(cleaned.DEPLOYMENT_FILE);
+      for (const [name, pick] of Object.entries(FROM_DEPLOYMENT)) {
+        if (name in extension.shape) cleaned[name] ??= pick(deployment);
+      }
+    } catch (error) {
+      fileIssues.push(`DEPLOYMENT_FILE: ${(error as Error).message}`);
+    }
+  }
 
   const baseResult = baseKeeperEnvSchema.safeParse(cleaned);
   const extensionResult = extension.safeParse(cleaned);
@@ -126,8 +152,8 @@ export function loadKeeperConfig<Extension extends z.ZodRawShape = Record<string
     ...(baseResult.success ? [] : baseResult.error.issues),
     ...(extensionResult.success ? [] : extensionResult.error.issues),
   ];
-  if (!baseResult.success || !extensionResult.success) {
-    const problems = issues.map(describeIssue);
+  if (!baseResult.success || !extensionResult.success || fileIssues.length > 0) {
+    const problems = [...fileIssues, ...issues.map(describeIssue)];
     throw new KeeperConfigError(`invalid keeper configuration: ${problems.join("; ")}`);
   }
   const e = baseResult.data;
@@ -145,6 +171,7 @@ export function loadKeeperConfig<Extension extends z.ZodRawShape = Record<string
     txTimeoutBlocks: e.TX_TIMEOUT_BLOCKS,
     logLevel: e.LOG_LEVEL,
     deploymentFile: e.DEPLOYMENT_FILE,
+    deployment,
     keeper: extensionResult.data,
   };
 }

@@ -113,6 +113,12 @@ export async function runClearinghouseKeeper<E extends z.ZodRawShape>(
   const target = config.keeper as unknown as z.output<typeof clearinghouseKeeperSchema>;
   const logger = createLogger(name, config.logLevel);
   const chainId = config.chainId ?? (await chainIdOf(config.rpcUrls, target.KEEPER_RPC_TIMEOUT_MS, logger));
+  if (config.deployment !== undefined && BigInt(config.deployment.chainId) !== chainId) {
+    console.error(
+      `${name}: DEPLOYMENT_FILE is for chain ${config.deployment.chainId}, the RPC serves chain ${chainId}`,
+    );
+    process.exit(2);
+  }
   const provider = new FailoverRpcProvider({
     urls: config.rpcUrls,
     chainId,

@@ -17,6 +17,7 @@ import { readDeployment } from "../../config/deployments";
 import { deploySystem } from "../../scripts/lib/deploy/deploySystem";
 import { DeployJournalError, DeploymentInterrupted } from "../../scripts/lib/deploy/journal";
 import { feedIdOf } from "../../sdk";
+import { rejectionOf } from "../helpers/rejection";
 
 function tempFiles(label: string): { deploymentFile: string; journalFile: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tokenpit-deploy-${label}-`));
@@ -133,9 +134,10 @@ describe("deploySystem", function () {
       it(`finishes on the next run when stopped after the 12th transaction was ${phase}, with no step repeated`, async function () {
         const files = tempFiles(`interrupted-${phase}`);
         const nonce = await deployer.getNonce();
-        await expect(
+        const interrupted = await rejectionOf(
           deploySystem({ hre, deployer, params, ...files, interruptAfter: { steps: 12, phase } }),
-        ).to.be.rejectedWith(DeploymentInterrupted);
+        );
+        expect(interrupted).to.be.instanceOf(DeploymentInterrupted);
         expect(fs.existsSync(files.deploymentFile), "no deployment file before the end").to.equal(false);
         expect((await deployer.getNonce()) - nonce).to.equal(12);
         const { counters, deployment } = await deploySystem({ hre, deployer, params, ...files });
@@ -162,19 +164,17 @@ describe("deploySystem", function () {
           steps: [{ key: "collateral", status: "done", address: Wallet.createRandom().address, block: 1 }],
         }),
       );
-      await expect(deploySystem({ hre, deployer, params, ...files })).to.be.rejectedWith(
-        DeployJournalError,
-        /no code there/,
-      );
+      const error = await rejectionOf(deploySystem({ hre, deployer, params, ...files }));
+      expect(error).to.be.instanceOf(DeployJournalError);
+      expect(error.message).to.match(/no code there/);
     });
 
     it("refuses the journal of another chain", async function () {
       const files = tempFiles("chain");
       fs.writeFileSync(files.journalFile, JSON.stringify({ format: 1, chainId: 1, steps: [] }));
-      await expect(deploySystem({ hre, deployer, params, ...files })).to.be.rejectedWith(
-        DeployJournalError,
-        /journal of chain 1, but the network is chain 31337/,
-      );
+      const error = await rejectionOf(deploySystem({ hre, deployer, params, ...files }));
+      expect(error).to.be.instanceOf(DeployJournalError);
+      expect(error.message).to.match(/journal of chain 1, but the network is chain 31337/);
     });
   });
 });

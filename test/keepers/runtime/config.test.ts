@@ -1,10 +1,46 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { expect } from "chai";
 import { z } from "zod";
+import { Wallet } from "ethers";
+import { clearinghouseKeeperSchema } from "../../../keepers/shared/keeperMain";
+import { reporterEnvSchema } from "../../../keepers/oracle-reporter/config";
+import type { Deployment } from "../../../sdk/deployment";
 import { loadKeeperConfig, redact } from "../../../keepers/runtime/config";
 import { KeeperConfigError } from "../../../keepers/shared/errors";
 
 const KEY = "ab".repeat(32);
 const MINIMAL = { RPC_URLS: "https://a.example.org, https://b.example.org/v2/secret-api-key", PRIVATE_KEY: KEY };
+
+/** A deployment file with random addresses in a temporary folder. */
+function sampleDeploymentFile(): { file: string; deployment: Deployment } {
+  const random = () => Wallet.createRandom().address;
+  const deployment: Deployment = {
+    format: 1,
+    network: "localhost",
+    chainId: 31_337,
+    deployer: random(),
+    startBlock: 7,
+    endBlock: 40,
+    compiler: { version: "0.8.28", evmVersion: "cancun", optimizer: { enabled: true, runs: 1_000 } },
+    collateral: { address: random(), symbol: "USDC", decimals: 6, mock: true },
+    contracts: {
+      timelock: random(),
+      oracle: random(),
+      clearinghouse: random(),
+      lens: random(),
+      aggregators: {},
+      libraries: {},
+    },
+    feeds: {},
+    series: [],
+    governance: { governors: [random()], guardian: random(), timelockDelaySec: 0, reporters: [random()], quorum: 1 },
+  };
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tokenpit-keeper-config-")), "localhost.json");
+  fs.writeFileSync(file, JSON.stringify(deployment));
+  return { file, deployment };
+}
 
 /** The message of the KeeperConfigError `load` throws. */
 function configErrorOf(load: () => unknown): string {
@@ -35,6 +71,7 @@ describe("Keeper runtime configuration", function () {
   });
 
   it("falls back to RPC_URL and parses every base variable", function () {
+    const deploymentFile = sampleDeploymentFile().file;
     const config = loadKeeperConfig(undefined, {
       RPC_URL: "http://127.0.0.1:8545",
       PRIVATE_KEY: `0x${KEY}`,
@@ -47,7 +84,7 @@ describe("Keeper runtime configuration", function () {
       FEE_BUMP_BPS: "2000",
       TX_TIMEOUT_BLOCKS: "5",
       LOG_LEVEL: "debug",
-      DEPLOYMENT_FILE: "deployments/local.json",
+      DEPLOYMENT_FILE: deploymentFile,
     });
     expect(config.rpcUrls).to.deep.equal(["http://127.0.0.1:8545"]);
     expect(config.chainId).to.equal(31_337n);
@@ -57,7 +94,44 @@ describe("Keeper runtime configuration", function () {
     expect(config.maxFeePerGasWei).to.equal(500_000_000n);
     expect(config.feeBumpBps).to.equal(2_000);
     expect(config.txTimeoutBlocks).to.equal(5);
-    expect(config.deploymentFile).to.equal("deployments/local.json");
+    expect(config.deploymentFile).to.equal(deploymentFile);
+    expect(config.deployment?.chainId).to.equal(31_337);
+  });
+
+  it("takes the addresses and start block from DEPLOYMENT_FILE, unless a variable sets them", function () {
+    const { file, deployment } = sampleDeploymentFile();
+    const keeper = loadKeeperConfig(clearinghouseKeeperSchema, { ...MINIMAL, DEPLOYMENT_FILE: file }).keeper;
+    expect(keeper.KEEPER_CLEARINGHOUSE_ADDRESS).to.equal(deployment.contracts.clearinghouse);
+    expect(keeper.KEEPER_START_BLOCK).to.equal(7);
+    const reporter = loadKeeperConfig(reporterEnvSchema, {
+      ...MINIMAL,
+      DEPLOYMENT_FILE: file,
+      REPORTER_SIGNER_KEYS: KEY,
+    }).keeper;
+    expect(reporter.REPORTER_ORACLE_ADDRESS).to.equal(deployment.contracts.oracle);
+    const own = Wallet.createRandom().address;
+    const explicit = loadKeeperConfig(clearinghouseKeeperSchema, {
+      ...MINIMAL,
+      DEPLOYMENT_FILE: file,
+      KEEPER_CLEARINGHOUSE_ADDRESS: own,
+      KEEPER_START_BLOCK: "0",
+    }).keeper;
+    expect([explicit.KEEPER_CLEARINGHOUSE_ADDRESS, explicit.KEEPER_START_BLOCK]).to.deep.equal([own, 0]);
+  });
+
+  it("names DEPLOYMENT_FILE when the file is missing or malformed, and the address when neither is given", function () {
+    const missing = configErrorOf(() =>
+      loadKeeperConfig(clearinghouseKeeperSchema, { ...MINIMAL, DEPLOYMENT_FILE: "/nonexistent/localhost.json" }),
+    );
+    expect(missing).to.include("DEPLOYMENT_FILE: no deployment file at /nonexistent/localhost.json");
+    const { file } = sampleDeploymentFile();
+    fs.writeFileSync(file, JSON.stringify({ format: 1, network: "x" }));
+    expect(
+      configErrorOf(() => loadKeeperConfig(clearinghouseKeeperSchema, { ...MINIMAL, DEPLOYMENT_FILE: file })),
+    ).to.match(/DEPLOYMENT_FILE: .*chainId/);
+    expect(configErrorOf(() => loadKeeperConfig(clearinghouseKeeperSchema, MINIMAL))).to.include(
+      "KEEPER_CLEARINGHOUSE_ADDRESS",
+    );
   });
 
   it("names every bad base and keeper variable in one error, without echoing the key", function () {

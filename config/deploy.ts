@@ -4,7 +4,8 @@
  *
  * Local chains (chain id 31337: the in-process network and `npx hardhat node`) use fixed local values: Hardhat's
  * accounts 1 and 2 as governor and guardian, the five public demo reporter keys, a mock USDC. Every other network
- * takes them from `.env` (DEPLOY_* variables, documented in `.env.example` and docs/deploy.md), validated here;
+ * takes them from `.env` (DEPLOY_* variables, documented in `.env.example` and docs/deploy.md), validated here
+ * with the oracle's own bounds (quorum at least 3 and more than half of the reporters);
  * a missing or malformed one stops the deployment before any transaction with a message naming it.
  */
 import { z } from "zod";
@@ -53,7 +54,10 @@ export function localDeployParams(
   };
 }
 
-/** Defaults shared by every network (each can be overridden on public networks through .env). */
+/**
+ * Defaults shared by every network. On public networks DEPLOY_TIMELOCK_DELAY_SEC, DEPLOY_MONTHS and
+ * DEPLOY_PREWARM_SLOTS override theirs; the fee share and settlement delays change later through the timelock.
+ */
 export const DEPLOY_DEFAULTS = {
   timelockDelaySec: 172_800,
   months: 3,
@@ -80,7 +84,7 @@ const publicSchema = z.object({
   DEPLOY_GOVERNORS: addressList,
   DEPLOY_GUARDIAN: address,
   DEPLOY_REPORTERS: addressList,
-  DEPLOY_QUORUM: integer(1, 31),
+  DEPLOY_QUORUM: integer(3, 31),
   DEPLOY_COLLATERAL: z
     .string()
     .trim()
@@ -90,7 +94,8 @@ const publicSchema = z.object({
     ),
   DEPLOY_TIMELOCK_DELAY_SEC: integer(0, 30 * 86_400).optional(),
   DEPLOY_MONTHS: integer(1, 12).optional(),
-  DEPLOY_PREWARM_SLOTS: integer(0, 100_000).optional(),
+  // The oracle keeps 4,096 rounds per feed; slots beyond are never written.
+  DEPLOY_PREWARM_SLOTS: integer(0, 4_096).optional(),
 });
 
 /**
@@ -110,6 +115,11 @@ export function publicDeployParams(env: NodeJS.ProcessEnv = process.env): Deploy
   if (e.DEPLOY_QUORUM > e.DEPLOY_REPORTERS.length) {
     throw new EnvConfigError(
       `DEPLOY_QUORUM ${e.DEPLOY_QUORUM} is above the ${e.DEPLOY_REPORTERS.length} reporters of DEPLOY_REPORTERS`,
+    );
+  }
+  if (e.DEPLOY_QUORUM * 2 <= e.DEPLOY_REPORTERS.length) {
+    throw new EnvConfigError(
+      `DEPLOY_QUORUM ${e.DEPLOY_QUORUM} must be more than half of the ${e.DEPLOY_REPORTERS.length} reporters (the oracle refuses it)`,
     );
   }
   if (new Set(e.DEPLOY_REPORTERS.map((a) => a.toLowerCase())).size !== e.DEPLOY_REPORTERS.length) {

@@ -3,3 +3,5 @@
  * action, so Hardhat starts (and compiles) on a fresh clone before `typechain-types/` exists.
  */
 import "./deploy";
+import "./cli";
+import "./demo";

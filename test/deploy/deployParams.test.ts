@@ -4,19 +4,19 @@ import { Wallet } from "ethers";
 import { EnvConfigError } from "../../config/env";
 import { DEPLOY_DEFAULTS, publicDeployParams } from "../../config/deploy";
 
-const [a, b, c] = [Wallet.createRandom().address, Wallet.createRandom().address, Wallet.createRandom().address];
+const [a, b, c, d] = Array.from({ length: 4 }, () => Wallet.createRandom().address);
 const COMPLETE = {
   DEPLOY_GOVERNORS: `${a}, ${b}`,
   DEPLOY_GUARDIAN: c,
-  DEPLOY_REPORTERS: `${a},${b},${c}`,
-  DEPLOY_QUORUM: "2",
+  DEPLOY_REPORTERS: `${a},${b},${c},${d}`,
+  DEPLOY_QUORUM: "3",
   DEPLOY_COLLATERAL: "mock",
 };
 
 describe("publicDeployParams", function () {
   it("reads a complete set, with defaults for the optional variables", function () {
     const params = publicDeployParams(COMPLETE);
-    expect(params).to.deep.include({ governors: [a, b], guardian: c, reporters: [a, b, c], quorum: 2 });
+    expect(params).to.deep.include({ governors: [a, b], guardian: c, reporters: [a, b, c, d], quorum: 3 });
     expect(params.collateral).to.equal(undefined);
     expect(params.timelockDelaySec).to.equal(DEPLOY_DEFAULTS.timelockDelaySec);
     expect(publicDeployParams({ ...COMPLETE, DEPLOY_COLLATERAL: a, DEPLOY_MONTHS: "2" })).to.deep.include({
@@ -52,12 +52,18 @@ describe("publicDeployParams", function () {
     );
   });
 
-  it("refuses a quorum above the reporter count and a reporter listed twice", function () {
-    expect(() => publicDeployParams({ ...COMPLETE, DEPLOY_QUORUM: "4" })).to.throw(
+  it("refuses a quorum below 3, above the reporter count or not above half of it, and a reporter listed twice", function () {
+    expect(() => publicDeployParams({ ...COMPLETE, DEPLOY_QUORUM: "5" })).to.throw(
       EnvConfigError,
-      "DEPLOY_QUORUM 4 is above the 3 reporters of DEPLOY_REPORTERS",
+      "DEPLOY_QUORUM 5 is above the 4 reporters of DEPLOY_REPORTERS",
     );
-    expect(() => publicDeployParams({ ...COMPLETE, DEPLOY_REPORTERS: `${a},${a}` })).to.throw(
+    expect(() => publicDeployParams({ ...COMPLETE, DEPLOY_QUORUM: "2" })).to.throw(EnvConfigError, /^DEPLOY_QUORUM/);
+    const six = Array.from({ length: 6 }, () => Wallet.createRandom().address).join(",");
+    expect(() => publicDeployParams({ ...COMPLETE, DEPLOY_REPORTERS: six, DEPLOY_QUORUM: "3" })).to.throw(
+      EnvConfigError,
+      "DEPLOY_QUORUM 3 must be more than half of the 6 reporters (the oracle refuses it)",
+    );
+    expect(() => publicDeployParams({ ...COMPLETE, DEPLOY_REPORTERS: `${a},${a},${b}`, DEPLOY_QUORUM: "3" })).to.throw(
       EnvConfigError,
       "DEPLOY_REPORTERS lists an address twice",
     );

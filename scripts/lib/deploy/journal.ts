@@ -190,7 +190,7 @@ export class DeployJournal {
       const known = await this.provider.getTransaction(recorded.txHash);
       if (known !== null) {
         this.counters.resumed += 1;
-        return this.#mined(key, await known.wait());
+        return this.#mined(key, await this.#receiptOf(key, known));
       }
       // Dropped by the node (never mined): send it again.
     }
@@ -198,7 +198,22 @@ export class DeployJournal {
     this.counters.sent += 1;
     this.#record({ key, status: "sent", txHash: response.hash });
     await this.#maybeInterrupt(key, "sent");
-    return this.#mined(key, await response.wait());
+    return this.#mined(key, await this.#receiptOf(key, response));
+  }
+
+  /** The receipt of a broadcast; a reverted one is forgotten (the next run sends the step again) and reported. */
+  async #receiptOf(key: string, response: TransactionResponse): Promise<TransactionReceipt | null> {
+    try {
+      return await response.wait();
+    } catch (error) {
+      const receipt = await this.provider.getTransactionReceipt(response.hash);
+      if (receipt !== null && receipt.status === 0) {
+        this.#steps.delete(key);
+        this.#write();
+        throw new DeployJournalError(`step ${key}: transaction ${response.hash} reverted; a rerun sends it again`);
+      }
+      throw error;
+    }
   }
 
   #mined(key: string, receipt: TransactionReceipt | null): TransactionReceipt {
@@ -209,6 +224,10 @@ export class DeployJournal {
 
   #record(step: JournalStep): void {
     this.#steps.set(step.key, step);
+    this.#write();
+  }
+
+  #write(): void {
     const file: JournalFile = { format: 1, chainId: this.chainId, steps: [...this.#steps.values()] };
     writeJsonAtomically(this.file, file);
   }

@@ -70,6 +70,8 @@ const config: HardhatUserConfig = {
     artifacts: "artifacts",
     cache: "cache",
   },
+  // Source verification (`npx hardhat verify`, docs/deploy.md): the explorer's API key from the environment.
+  etherscan: { apiKey: process.env.ETHERSCAN_API_KEY ?? "" },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
   contractSizer: { runOnCompile: true, strict: true, only: ["^contracts/(?!mocks/)"] },
   gasReporter: { enabled: process.env.REPORT_GAS === "true", offline: true },

@@ -102,7 +102,11 @@ const publicSchema = z.object({
  * Parameters of a public network from the environment.
  * @throws EnvConfigError naming the first missing or malformed DEPLOY_* variable, or a quorum above the reporters.
  */
-export function publicDeployParams(env: NodeJS.ProcessEnv = process.env): DeployParams {
+export function publicDeployParams(environment: NodeJS.ProcessEnv = process.env): DeployParams {
+  // An empty line in .env (NAME=) counts as unset.
+  const env = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
   const parsed = publicSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -59,6 +59,14 @@ actingTask("deposit", "Deposits collateral (USD, token decimals) into the signer
     await runTask(hre, args, depositTask);
   });
 
+actingTask("faucet", "Mints mock collateral (deployments whose collateral is the mock token only)")
+  .addOptionalParam("amount", "Amount, e.g. 10000")
+  .addOptionalParam("to", "Receiver (default: the signer)")
+  .setAction(async (args, hre) => {
+    const [{ runTask }, { faucetTask }] = await Promise.all([import("./lib/runTask"), import("./lib/collateralTasks")]);
+    await runTask(hre, args, faucetTask);
+  });
+
 actingTask("withdraw", "Withdraws free collateral from the signer's account")
   .addOptionalParam("amount", "Amount, e.g. 250")
   .addOptionalParam("to", "Receiver (default: the signer)")

@@ -68,3 +68,24 @@ export async function withdrawTask(ctx: CliContext, args: WithdrawArgs): Promise
     `cash now ${usd(cashX18)} USD (tx ${receipt?.hash})`,
   ]);
 }
+
+export interface FaucetArgs extends ActingArgs {
+  amount?: string;
+  /** Receiver (default: the signer). */
+  to?: string;
+}
+
+/** Mints `--amount` of the deployment's mock collateral to `--to` (refused when the collateral is a real token). */
+export async function faucetTask(ctx: CliContext, args: FaucetArgs): Promise<void> {
+  if (args.amount === undefined) throw new CliError("--amount is required");
+  const { decimals, symbol, mock, address } = ctx.deployment.collateral;
+  if (!mock) throw new CliError(`the collateral ${address} is not the deployment's mock token: no faucet`);
+  const amountRaw = parseAmountRaw(args.amount, decimals, "--amount");
+  const signer = await signerOf(ctx.hre, args.from);
+  const to = args.to === undefined ? signer.address : parseAddress(args.to, "--to");
+  const receipt = await (await ctx.token.connect(signer).mint(to, amountRaw)).wait();
+  const balanceRaw = await ctx.token.balanceOf(to);
+  emit(ctx, { to, amountRaw, balanceRaw, txHash: receipt?.hash ?? null }, [
+    `minted ${tokenAmount(amountRaw, decimals)} mock ${symbol} to ${to}; balance ${tokenAmount(balanceRaw, decimals)}`,
+  ]);
+}

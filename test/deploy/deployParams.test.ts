@@ -25,6 +25,16 @@ describe("publicDeployParams", function () {
     });
   });
 
+  it("treats an empty variable (NAME= in .env) as unset", function () {
+    expect(publicDeployParams({ ...COMPLETE, DEPLOY_MONTHS: "", DEPLOY_TIMELOCK_DELAY_SEC: " " }).months).to.equal(
+      DEPLOY_DEFAULTS.months,
+    );
+    expect(() => publicDeployParams({ ...COMPLETE, DEPLOY_GUARDIAN: "" })).to.throw(
+      EnvConfigError,
+      /^DEPLOY_GUARDIAN is required/,
+    );
+  });
+
   for (const name of Object.keys(COMPLETE)) {
     it(`names ${name} when it is missing`, function () {
       const env: Record<string, string> = { ...COMPLETE };

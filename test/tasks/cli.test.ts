@@ -233,6 +233,15 @@ describe("command line tasks", function () {
   });
 
   describe("deposit and withdraw", function () {
+    it("faucet mints the mock collateral to the signer or --to, then deposit takes it", async function () {
+      const s = await loadFixture(deployedSystem);
+      const before = await s.usdc.balanceOf(s.alice.address);
+      const run = await cli(s, "faucet", { from: "0", amount: "2500", to: s.alice.address, json: true });
+      expect(run.json).to.include({ to: s.alice.address, amountRaw: "2500000000" });
+      expect(await s.usdc.balanceOf(s.alice.address)).to.equal(before + 2_500n * USDC);
+      expectError(await cli(s, "faucet", { from: "0", amount: "x" }), /bad --amount "x"/);
+    });
+
     it("deposits USD with --approve, and the account shows that cash as free collateral", async function () {
       const s = await loadFixture(deployedSystem);
       const run = await cli(s, "deposit", { from: "3", amount: "1000.5", approve: true, json: true });

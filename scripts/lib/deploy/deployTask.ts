@@ -2,6 +2,7 @@
  * The `deploy` task's body: resolves the network's parameters (config/deploy.ts), runs the deployment through its
  * journal, and prints what it did.
  */
+import fs from "node:fs";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { DEPLOY_DEFAULTS, LOCAL_CHAIN_ID, localDeployParams, publicDeployParams } from "../../../config/deploy";
 import type { DeployParams } from "../../../config/deploy";
@@ -24,6 +25,8 @@ export async function runDeployTask(hre: HardhatRuntimeEnvironment, args: { depl
   const file = args.deployment ?? deploymentPath(root, hre.network.name);
   const journal =
     args.deployment === undefined ? journalPath(root, hre.network.name) : file.replace(/\.json$/, "") + ".journal.json";
+  // The in-process network starts empty on every command: a journal of an earlier run names contracts it never had.
+  if (hre.network.name === "hardhat" && args.deployment === undefined) fs.rmSync(journal, { force: true });
   const params = await deployParamsOf(hre);
   const [deployer] = await hre.ethers.getSigners();
   console.log(

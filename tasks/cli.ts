@@ -6,6 +6,7 @@
  * contracts' types exist).
  */
 import { task } from "hardhat/config";
+import { compileFirst } from "./compile";
 import type { ConfigurableTaskDefinition } from "hardhat/types";
 
 /** A task with the parameters every command takes: `--deployment` and `--json`. */
@@ -21,6 +22,7 @@ function actingTask(name: string, description: string): ConfigurableTaskDefiniti
 }
 
 cliTask("series", "Lists every series: status, mark, open interest, margins, fees").setAction(async (args, hre) => {
+  await compileFirst(hre);
   const [{ runTask }, { seriesTask }] = await Promise.all([import("./lib/runTask"), import("./lib/seriesTask")]);
   await runTask(hre, args, seriesTask);
 });
@@ -29,6 +31,7 @@ cliTask("index", "Latest index, 1 h and 24 h TWAP, staleness, and marks of a fee
   .addOptionalParam("series", "Series symbol or id")
   .addOptionalParam("feed", "Feed symbol (AIT, GPUH)")
   .setAction(async (args, hre) => {
+    await compileFirst(hre, { onlyIfMissing: true });
     const [{ runTask }, { indexTask }] = await Promise.all([import("./lib/runTask"), import("./lib/indexTask")]);
     await runTask(hre, args, indexTask);
   });
@@ -37,6 +40,7 @@ cliTask("book", "Order book depth of a series, best bid and ask, spread")
   .addOptionalParam("series", "Series symbol or id")
   .addOptionalParam("levels", "Levels per side (default 10)")
   .setAction(async (args, hre) => {
+    await compileFirst(hre, { onlyIfMissing: true });
     const [{ runTask }, { bookTask }] = await Promise.all([import("./lib/runTask"), import("./lib/bookTask")]);
     await runTask(hre, args, bookTask);
   });
@@ -44,6 +48,7 @@ cliTask("book", "Order book depth of a series, best bid and ask, spread")
 cliTask("account", "Margin, positions and open orders of an account")
   .addOptionalParam("address", "The account (default: the first signer)")
   .setAction(async (args, hre) => {
+    await compileFirst(hre, { onlyIfMissing: true });
     const [{ runTask }, { accountTask }] = await Promise.all([import("./lib/runTask"), import("./lib/accountTask")]);
     await runTask(hre, args, accountTask);
   });
@@ -52,6 +57,7 @@ actingTask("deposit", "Deposits collateral (USD, token decimals) into the signer
   .addOptionalParam("amount", "Amount, e.g. 1000.5")
   .addFlag("approve", "Approve the clearinghouse for the amount when the allowance is short")
   .setAction(async (args, hre) => {
+    await compileFirst(hre, { onlyIfMissing: true });
     const [{ runTask }, { depositTask }] = await Promise.all([
       import("./lib/runTask"),
       import("./lib/collateralTasks"),
@@ -63,6 +69,7 @@ actingTask("faucet", "Mints mock collateral (deployments whose collateral is the
   .addOptionalParam("amount", "Amount, e.g. 10000")
   .addOptionalParam("to", "Receiver (default: the signer)")
   .setAction(async (args, hre) => {
+    await compileFirst(hre, { onlyIfMissing: true });
     const [{ runTask }, { faucetTask }] = await Promise.all([import("./lib/runTask"), import("./lib/collateralTasks")]);
     await runTask(hre, args, faucetTask);
   });
@@ -71,6 +78,7 @@ actingTask("withdraw", "Withdraws free collateral from the signer's account")
   .addOptionalParam("amount", "Amount, e.g. 250")
   .addOptionalParam("to", "Receiver (default: the signer)")
   .setAction(async (args, hre) => {
+    await compileFirst(hre, { onlyIfMissing: true });
     const [{ runTask }, { withdrawTask }] = await Promise.all([
       import("./lib/runTask"),
       import("./lib/collateralTasks"),
@@ -88,6 +96,7 @@ actingTask("order", "Places an order; prints its id and fills")
   .addOptionalParam("expires", "Good-till time of limit and post-only orders: unix seconds or ISO date")
   .addOptionalParam("maxFills", "Most resting orders to fill or remove (default 20)")
   .setAction(async (args, hre) => {
+    await compileFirst(hre, { onlyIfMissing: true });
     const [{ runTask }, { orderTask }] = await Promise.all([import("./lib/runTask"), import("./lib/orderTask")]);
     await runTask(hre, args, orderTask);
   });
@@ -96,6 +105,7 @@ actingTask("cancel", "Cancels one resting order")
   .addOptionalParam("series", "Series symbol or id")
   .addOptionalParam("orderId", "Order id")
   .setAction(async (args, hre) => {
+    await compileFirst(hre, { onlyIfMissing: true });
     const [{ runTask }, { cancelTask }] = await Promise.all([import("./lib/runTask"), import("./lib/cancelTasks")]);
     await runTask(hre, args, cancelTask);
   });
@@ -104,6 +114,7 @@ actingTask("cancel-all", "Cancels every resting order of an account in a series"
   .addOptionalParam("series", "Series symbol or id")
   .addOptionalParam("account", "Whose orders (default: the signer)")
   .setAction(async (args, hre) => {
+    await compileFirst(hre, { onlyIfMissing: true });
     const [{ runTask }, { cancelAllTask }] = await Promise.all([import("./lib/runTask"), import("./lib/cancelTasks")]);
     await runTask(hre, args, cancelAllTask);
   });
@@ -113,6 +124,7 @@ actingTask("settle", "Settles an account of an expired series (--finalize: propo
   .addOptionalParam("account", "The account to settle (default: the signer)")
   .addFlag("finalize", "Call finalizeSettlement (propose the oracle TWAP as the settlement price)")
   .setAction(async (args, hre) => {
+    await compileFirst(hre, { onlyIfMissing: true });
     const [{ runTask }, { settleTask }] = await Promise.all([import("./lib/runTask"), import("./lib/settleTask")]);
     await runTask(hre, args, settleTask);
   });
@@ -122,6 +134,7 @@ actingTask("liquidate", "Liquidates an account below maintenance margin (operato
   .addOptionalParam("series", "Series of the position (default: its largest)")
   .addOptionalParam("maxQty", "Most contracts to take over (default: the whole position)")
   .setAction(async (args, hre) => {
+    await compileFirst(hre, { onlyIfMissing: true });
     const [{ runTask }, { liquidateTask }] = await Promise.all([
       import("./lib/runTask"),
       import("./lib/liquidateTask"),

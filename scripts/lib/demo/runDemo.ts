@@ -39,9 +39,6 @@ export async function runDemoTask(hre: HardhatRuntimeEnvironment, args: DemoTask
       `the demo moves chain time: it runs on the in-process network or a local Hardhat node, not chain ${chainId}`,
     );
   }
-  // The contract sizer's table is for deployments and CI; the demo's output starts with its own story.
-  (hre.config as unknown as { contractSizer: { runOnCompile: boolean } }).contractSizer.runOnCompile = false;
-  await hre.run("compile", { quiet: true });
   // The in-process network ends with the command: its deployment file goes to a temporary folder. On a node the
   // demo's own system is written to deployments/<network>-demo.json, for the CLI tasks (--deployment).
   const deploymentFile =

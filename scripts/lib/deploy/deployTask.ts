@@ -20,7 +20,6 @@ export async function deployParamsOf(hre: HardhatRuntimeEnvironment): Promise<De
 }
 
 export async function runDeployTask(hre: HardhatRuntimeEnvironment, args: { deployment?: string }): Promise<void> {
-  await hre.run("compile", { quiet: true });
   const root = hre.config.paths.root;
   const file = args.deployment ?? deploymentPath(root, hre.network.name);
   const journal =

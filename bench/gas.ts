@@ -6,6 +6,7 @@
  * history slots were pre-written with `prewarmHistory` (what the deployment does, and what every
  * feed reaches anyway once its 4,096-slot ring has wrapped); `...freshSlot` figures use feeds
  * that were not pre-written, so each round also pays the zero-to-non-zero store of a new slot.
+ * `deploy.system.*`: the whole deployment with the local parameters (bench/deploymentGas.ts).
  * Run with `npm run bench`. Numbers are deterministic for a given compiler and code.
  */
 import { writeFileSync } from "node:fs";
@@ -17,6 +18,7 @@ import type { IndexOracle } from "../typechain-types";
 import { feedIdOf, parseX18, signReport } from "../sdk";
 import { benchClearinghouse } from "./clearinghouseGas";
 import { benchLiquidation } from "./liquidationGas";
+import { benchDeployment } from "./deploymentGas";
 
 const HOUR = 3_600;
 const DAY = 86_400;
@@ -146,6 +148,8 @@ async function main(): Promise<void> {
       (await latestTime()) + 60,
     ),
   );
+
+  Object.assign(gas, await benchDeployment());
 
   const out = path.join(__dirname, "gas.json");
   const sorted = Object.fromEntries(Object.entries(gas).sort(([a], [b]) => a.localeCompare(b)));

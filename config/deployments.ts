@@ -15,9 +15,9 @@ export function deploymentPath(root: string, network: string): string {
   return path.join(root, DEPLOYMENTS_DIR, `${network}.json`);
 }
 
-/** `deployments/<network>.journal.json` under `root`. */
-export function journalPath(root: string, network: string): string {
-  return path.join(root, DEPLOYMENTS_DIR, `${network}.journal.json`);
+/** The deploy journal beside a deployment file: `x.json` -> `x.journal.json`. */
+export function journalPathOf(deploymentFile: string): string {
+  return deploymentFile.replace(/(\.json)?$/, ".journal.json");
 }
 
 /**

@@ -19,32 +19,35 @@ export interface ClearinghouseLibraries {
   deficitLogic: string;
 }
 
+/**
+ * The logic libraries in deployment order: field of `ClearinghouseLibraries`, contract name, and whether it links
+ * MarginLogic (deployed first). Used by `deployLogicLibraries` and the journaled deployment.
+ */
+export const LOGIC_LIBRARIES: [keyof ClearinghouseLibraries, string, boolean][] = [
+  ["marginLogic", "MarginLogic", false],
+  ["settlementLogic", "SettlementLogic", false],
+  ["orderBookLogic", "OrderBookLogic", true],
+  ["orderCancelLogic", "OrderCancelLogic", true],
+  ["liquidationLogic", "LiquidationLogic", true],
+  ["deficitLogic", "DeficitLogic", true],
+];
+
+/** The factory of logic library `name` (libraries whose functions all take storage pointers have no typechain factory). */
+export function logicLibraryFactory(name: string, deployer: Signer, linksMargin: boolean, marginLogic?: string) {
+  return ethers.getContractFactory(name, {
+    signer: deployer,
+    libraries: linksMargin ? { MarginLogic: marginLogic! } : {},
+  });
+}
+
 /** Deploys the six logic libraries (four of them link MarginLogic). */
 export async function deployLogicLibraries(deployer: Signer): Promise<ClearinghouseLibraries> {
-  // Libraries whose functions all take storage pointers have no ABI, so no typechain factory.
-  const margin = await (await ethers.getContractFactory("MarginLogic", deployer)).deploy();
-  const settlement = await (await ethers.getContractFactory("SettlementLogic", deployer)).deploy();
-  const marginLogic = await margin.getAddress();
-  const settlementLogic = await settlement.getAddress();
-  const orderBook = await (
-    await ethers.getContractFactory("OrderBookLogic", {
-      signer: deployer,
-      libraries: { MarginLogic: marginLogic },
-    })
-  ).deploy();
-  const linkedToMargin = async (name: string) =>
-    (await ethers.getContractFactory(name, { signer: deployer, libraries: { MarginLogic: marginLogic } })).deploy();
-  const orderCancel = await linkedToMargin("OrderCancelLogic");
-  const liquidation = await linkedToMargin("LiquidationLogic");
-  const deficit = await linkedToMargin("DeficitLogic");
-  return {
-    marginLogic,
-    settlementLogic,
-    orderBookLogic: await orderBook.getAddress(),
-    orderCancelLogic: await orderCancel.getAddress(),
-    liquidationLogic: await liquidation.getAddress(),
-    deficitLogic: await deficit.getAddress(),
-  };
+  const libraries = {} as ClearinghouseLibraries;
+  for (const [field, name, linksMargin] of LOGIC_LIBRARIES) {
+    const factory = await logicLibraryFactory(name, deployer, linksMargin, libraries.marginLogic);
+    libraries[field] = await (await factory.deploy()).getAddress();
+  }
+  return libraries;
 }
 
 /** The link references of the clearinghouse's bytecode, from the library addresses. */

@@ -60,7 +60,6 @@ export interface DemoReport {
 export async function buildReport(hre: HardhatRuntimeEnvironment, outcome: DemoOutcome): Promise<DemoReport> {
   const { clearinghouse: ch, deployment } = outcome;
   const from = deployment.startBlock;
-  const query = <T>(filter: T) => ch.queryFilter(filter as never, from);
   const lines = new Map<string, AccountLine>();
   for (const p of outcome.participants) {
     lines.set(p.address.toLowerCase(), {
@@ -149,7 +148,7 @@ export async function buildReport(hre: HardhatRuntimeEnvironment, outcome: DemoO
     oracleRounds: outcome.rounds,
     trades: {
       fills: fills.length,
-      takerOrders: (await query(ch.filters.TakerOrderFilled())).length,
+      takerOrders: (await ch.queryFilter(ch.filters.TakerOrderFilled(), from)).length,
       volumeX18,
       feesX18,
     },

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { LOCAL_CHAIN_ID } from "../../../config/deploy";
-import { deploymentPath } from "../../../config/deployments";
+import { deploymentPath, journalPathOf } from "../../../config/deployments";
 import { Progress } from "./progress";
 import { runDemoStory } from "./story";
 import { buildReport, formatReport, reportJson } from "./report";
@@ -50,7 +50,7 @@ export async function runDemoTask(hre: HardhatRuntimeEnvironment, args: DemoTask
   const outcome = await runDemoStory({
     hre,
     deploymentFile,
-    journalFile: deploymentFile.replace(/\.json$/, ".journal.json"),
+    journalFile: journalPathOf(deploymentFile),
     passHours,
     shockBps: BigInt(args.shockBps),
     progress,

@@ -20,11 +20,10 @@ import {
 import type { DeployParams } from "../../../config/deploy";
 import { FEEDS } from "../../../config/feeds";
 import { seriesToList } from "../../../config/series";
-import type { SeriesListing } from "../../../config/series";
 import { writeDeployment } from "../../../config/deployments";
 import { feedIdOf } from "../../../sdk";
 import type { Deployment } from "../../../sdk/deployment";
-import { linkReferences, listingArgs } from "../deployClearinghouse";
+import { LOGIC_LIBRARIES, linkReferences, listingArgs, logicLibraryFactory } from "../deployClearinghouse";
 import type { ClearinghouseLibraries } from "../deployClearinghouse";
 import { DeployJournal } from "./journal";
 import { readListedSeries } from "./listedSeries";
@@ -47,16 +46,6 @@ export interface DeploySystemResult {
   deployment: Deployment;
   counters: JournalCounters;
 }
-
-/** Library name → the libraries it links (deployment order). */
-const LIBRARIES: [keyof ClearinghouseLibraries, string, boolean][] = [
-  ["marginLogic", "MarginLogic", false],
-  ["settlementLogic", "SettlementLogic", false],
-  ["orderBookLogic", "OrderBookLogic", true],
-  ["orderCancelLogic", "OrderCancelLogic", true],
-  ["liquidationLogic", "LiquidationLogic", true],
-  ["deficitLogic", "DeficitLogic", true],
-];
 
 /** Runs (or resumes, or confirms) the deployment; see the file comment. */
 export async function deploySystem(options: DeploySystemOptions): Promise<DeploySystemResult> {
@@ -125,13 +114,10 @@ export async function deploySystem(options: DeploySystemOptions): Promise<Deploy
 
   // Clearinghouse and lens.
   const libraries = {} as ClearinghouseLibraries;
-  for (const [field, name, linksMargin] of LIBRARIES) {
+  for (const [field, name, linksMargin] of LOGIC_LIBRARIES) {
     libraries[field] = await journal.deploy(`library:${name}`, name, async () => {
       step(`deploy library ${name}`);
-      const factory = await hre.ethers.getContractFactory(name, {
-        signer: deployer,
-        libraries: linksMargin ? { MarginLogic: libraries.marginLogic } : {},
-      });
+      const factory = await logicLibraryFactory(name, deployer, linksMargin, libraries.marginLogic);
       return deployer.sendTransaction(await factory.getDeployTransaction());
     });
   }
@@ -256,7 +242,7 @@ async function plannedListings(journal: DeployJournal, hre: HardhatRuntimeEnviro
   const planTime = await journal.remember("plan:listingTimeSec", async () =>
     String((await hre.ethers.provider.getBlock("latest"))!.timestamp),
   );
-  return seriesToList(Number(planTime), months, feedIdOf) as SeriesListing[];
+  return seriesToList(Number(planTime), months, feedIdOf);
 }
 
 interface DeployedAddresses {

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { DEPLOY_DEFAULTS, LOCAL_CHAIN_ID, localDeployParams, publicDeployParams } from "../../../config/deploy";
 import type { DeployParams } from "../../../config/deploy";
-import { deploymentPath, journalPath } from "../../../config/deployments";
+import { deploymentPath, journalPathOf } from "../../../config/deployments";
 import { deploySystem } from "./deploySystem";
 
 /** The parameters of the network `hre` is connected to. */
@@ -22,8 +22,7 @@ export async function deployParamsOf(hre: HardhatRuntimeEnvironment): Promise<De
 export async function runDeployTask(hre: HardhatRuntimeEnvironment, args: { deployment?: string }): Promise<void> {
   const root = hre.config.paths.root;
   const file = args.deployment ?? deploymentPath(root, hre.network.name);
-  const journal =
-    args.deployment === undefined ? journalPath(root, hre.network.name) : file.replace(/\.json$/, "") + ".journal.json";
+  const journal = journalPathOf(file);
   // The in-process network starts empty on every command: a journal of an earlier run names contracts it never had.
   if (hre.network.name === "hardhat" && args.deployment === undefined) fs.rmSync(journal, { force: true });
   const params = await deployParamsOf(hre);

@@ -9,3 +9,11 @@ export * from "./oracle/reports";
 export * from "./oracle/twapReference";
 export * from "./core";
 export * from "./core/orderBook";
+export * from "./contractErrors";
+export * from "./generated/contractErrors";
+export * from "./core/accountMetrics";
+export * from "./core/liquidationPrice";
+export * from "./deployment";
+export * from "./client";
+// The generated contract bindings (typechain, ethers v6): contract types and their factories.
+export * from "../typechain-types";

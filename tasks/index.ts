@@ -5,3 +5,4 @@
 import "./deploy";
 import "./cli";
 import "./demo";
+import "./generateErrors";

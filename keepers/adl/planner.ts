@@ -4,7 +4,7 @@
  * profit at the mark, most profit per contract first, then the highest leverage; a counterparty whose
  * equity could not absorb its share of the loss is left out. No RPC calls.
  */
-import { abs, unrealizedPnlX18 } from "../../sdk";
+import { abs, notionalX18, unrealizedPnlX18 } from "../../sdk";
 import type { AccountView, SeriesView } from "../shared/clearinghouseView";
 import { marginOf } from "../liquidator/planner";
 
@@ -99,7 +99,7 @@ function rankCounterparties(
       sizeQty: position.sizeQty,
       profitPerContractX18,
       equityX18: margin.equityX18,
-      notionalX18: abs(position.sizeQty) * markX18 * spec.multiplier,
+      notionalX18: notionalX18(abs(position.sizeQty), markX18, spec.multiplier),
     });
   }
   return ranked.sort((a, b) => {

@@ -3,7 +3,7 @@
  * at the current marks (with the `sdk/core` math of the contracts), the accounts below maintenance
  * ordered most urgent first, and the liquidation requests for a batch. No RPC calls.
  */
-import { abs, isLiquidatable, requirementX18, unrealizedPnlX18 } from "../../sdk";
+import { abs, isLiquidatable, notionalX18, requirementX18, unrealizedPnlX18 } from "../../sdk";
 import type { AccountView, SeriesView } from "../shared/clearinghouseView";
 
 /** An account's margin at the marks. */
@@ -61,7 +61,7 @@ export function liquidationCandidates(
     for (const [seriesId, position] of account.positions) {
       const spec = series.get(seriesId)!;
       if (nowSec >= spec.expiry) continue;
-      const notional = abs(position.sizeQty) * marks.get(seriesId)! * spec.multiplier;
+      const notional = notionalX18(abs(position.sizeQty), marks.get(seriesId)!, spec.multiplier);
       if (best === undefined || notional > best.notional) best = { seriesId, sizeQty: position.sizeQty, notional };
     }
     if (best === undefined) continue;

@@ -6,6 +6,7 @@
 import "dotenv/config";
 import { Wallet } from "ethers";
 import { z } from "zod";
+import { rawToX18 } from "../../sdk";
 import { Clearinghouse__factory } from "../../typechain-types";
 import type { Clearinghouse } from "../../typechain-types";
 import { loadKeeperConfig, redact } from "../runtime/config";
@@ -135,8 +136,8 @@ export async function runClearinghouseKeeper<E extends z.ZodRawShape>(
   const sender = new TxSender({ provider, signer: wallet, logger, ...txSenderSettings(config) });
   const clearinghouse = Clearinghouse__factory.connect(target.KEEPER_CLEARINGHOUSE_ADDRESS, provider);
   const decimals = await withRetry(() => clearinghouse.collateralDecimals(), STARTUP_RETRY);
-  const rawToX18 = 10n ** (18n - decimals);
-  const view = new ClearinghouseView(rawToX18);
+  // One raw token unit in 18 decimals: the view's scale for the raw amounts of `Withdrawn`.
+  const view = new ClearinghouseView(rawToX18(1n, Number(decimals)));
   const indexer = new EventIndexer({
     provider,
     contracts: [{ address: target.KEEPER_CLEARINGHOUSE_ADDRESS, iface: clearinghouse.interface }],

@@ -14,7 +14,10 @@ export interface ValuedPosition {
   mmBps: bigint;
 }
 
-/** An account's margin; field for field `IClearinghouse.AccountHealth`. */
+/**
+ * An account's margin: `IClearinghouse.AccountHealth` field for field without `orderMarginX18` (the reserve of
+ * resting orders is `orderMargin` in sdk/core/orderBook.ts; the model adds it to the initial margin there).
+ */
 export interface AccountHealth {
   cashX18: bigint;
   unrealizedPnlX18: bigint;

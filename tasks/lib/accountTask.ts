@@ -4,7 +4,7 @@
  */
 import type { CliContext, CommonArgs } from "./context";
 import { emit, signerOf } from "./context";
-import { WAD } from "../../sdk";
+import { WAD, tickToPriceX18, unrealizedPnlX18 } from "../../sdk";
 import { markOf } from "./seriesTask";
 import { parseAddress, usd, usdRounded } from "./units";
 
@@ -35,15 +35,17 @@ export async function accountTask(ctx: CliContext, args: AccountArgs): Promise<v
     // Entry price = open notional / (size x multiplier), rounded toward zero.
     const entryPriceX18 = position.openNotionalX18 / (position.sizeQty * spec.contractMultiplier);
     const { markX18 } = await markOf(ctx, id);
-    const unrealizedPnlX18 =
-      markX18 === undefined ? null : position.sizeQty * markX18 * spec.contractMultiplier - position.openNotionalX18;
+    const pnlX18 =
+      markX18 === undefined
+        ? null
+        : unrealizedPnlX18(position.sizeQty, position.openNotionalX18, markX18, spec.contractMultiplier);
     positions.push({
       seriesId: id,
       symbol,
       sizeQty: position.sizeQty,
       entryPriceX18,
       markX18: markX18 ?? null,
-      unrealizedPnlX18,
+      unrealizedPnlX18: pnlX18,
     });
   }
 
@@ -56,7 +58,7 @@ export async function accountTask(ctx: CliContext, args: AccountArgs): Promise<v
         seriesId: listed.id,
         symbol: listed.symbol,
         side: o.isBuy ? "buy" : "sell",
-        priceX18: o.tick * spec.tickSizeX18,
+        priceX18: tickToPriceX18(o.tick, spec.tickSizeX18),
         qty: o.qty,
         reduceOnly: o.reduceOnly,
         expiresAt: o.expiresAt,

@@ -1,7 +1,7 @@
 /** `book`: the depth of both sides of a series (lens `depth`), best bid and ask, and the spread. */
 import type { CliContext, CommonArgs } from "./context";
 import { emit, seriesNamed } from "./context";
-import { WAD } from "../../sdk";
+import { WAD, notionalX18 } from "../../sdk";
 import { parseWhole, usd, usdRounded } from "./units";
 
 export interface BookArgs extends CommonArgs {
@@ -17,15 +17,15 @@ function sideOf(levels: { tick: bigint; priceX18: bigint; qty: bigint; orderCoun
   let totalQty = 0n;
   let totalNotionalX18 = 0n;
   return levels.map((level) => {
-    const notionalX18 = level.qty * level.priceX18 * multiplier;
+    const levelNotionalX18 = notionalX18(level.qty, level.priceX18, multiplier);
     totalQty += level.qty;
-    totalNotionalX18 += notionalX18;
+    totalNotionalX18 += levelNotionalX18;
     return {
       tick: level.tick,
       priceX18: level.priceX18,
       qty: level.qty,
       orders: level.orderCount,
-      notionalX18,
+      notionalX18: levelNotionalX18,
       totalQty,
       totalNotionalX18,
     };

@@ -5,7 +5,7 @@
 import type { ActingArgs, CliContext } from "./context";
 import { emit, seriesNamed, signerOf } from "./context";
 import { CliError } from "./cliError";
-import { OrderKind } from "../../sdk";
+import { OrderKind, tickToPriceX18 } from "../../sdk";
 import { clearinghouseEvents } from "./receiptEvents";
 import { parseExpiry, parseWhole, priceToTick, usd } from "./units";
 
@@ -95,7 +95,7 @@ export async function orderTask(ctx: CliContext, args: OrderArgs): Promise<void>
 
   const side = params.isBuy ? "buy" : "sell";
   const lines = [
-    `${args.type ?? "limit"} ${side} ${params.qty} ${listed.symbol}${params.tick === 0n ? " at market" : ` @ ${usd(params.tick * spec.tickSizeX18, 3)}`}: ` +
+    `${args.type ?? "limit"} ${side} ${params.qty} ${listed.symbol}${params.tick === 0n ? " at market" : ` @ ${usd(tickToPriceX18(params.tick, spec.tickSizeX18), 3)}`}: ` +
       `${orderId === 0n ? "no resting order" : `order id ${orderId}`}, filled ${filledQty}, resting ${restingQty}, cancelled ${cancelledQty}`,
   ];
   for (const f of fills) {
@@ -114,7 +114,7 @@ export async function orderTask(ctx: CliContext, args: OrderArgs): Promise<void>
       side,
       type: args.type ?? "limit",
       tick: params.tick,
-      priceX18: params.tick * spec.tickSizeX18,
+      priceX18: tickToPriceX18(params.tick, spec.tickSizeX18),
       qty: params.qty,
       orderId,
       filledQty,

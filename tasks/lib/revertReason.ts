@@ -3,19 +3,14 @@
  * (`InsufficientMargin(account 0x..., equity 100.0, required 1234.5)`), a project error's message, or the first
  * line of anything else. Revert data is searched wherever ethers or Hardhat put it.
  */
-import { Interface, decodeBytes32String } from "ethers";
-import type { ErrorDescription, ParamType } from "ethers";
-import { TokenpitError, formatX18 } from "../../sdk";
-
-/** Errors every contract may revert with. */
-const BUILTIN = new Interface(["error Error(string reason)", "error Panic(uint256 code)"]);
-
-/** How deep the search for revert data goes into nested error objects. */
-const MAX_DEPTH = 6;
+import { decodeBytes32String } from "ethers";
+import type { ErrorDescription, Interface } from "ethers";
+import { TokenpitError, UnknownContractError, decodeContractError, findRevertData, formatX18 } from "../../sdk";
+import type { ContractErrorParam } from "../../sdk";
 
 /**
  * The one-line reason of `error`.
- * @param interfaces Interfaces whose custom errors to decode (first match wins).
+ * @param interfaces Interfaces for custom errors outside the SDK's generated classes (first match wins).
  */
 export function describeFailure(error: unknown, interfaces: Interface[]): string {
   if (error instanceof TokenpitError || (error instanceof Error && error.name === "CliError")) {
@@ -36,24 +31,40 @@ export function describeFailure(error: unknown, interfaces: Interface[]): string
   return firstLine(shortMessageOf(error));
 }
 
-/** `Name(arg value, ...)` for revert bytes one of `interfaces` knows; undefined otherwise. */
+/**
+ * `Name(arg value, ...)` for revert bytes the SDK knows (every project error, Panic, Error(string)); `interfaces`
+ * are consulted only for selectors the SDK does not know (test harnesses). Undefined otherwise.
+ */
 export function decodeRevert(data: string, interfaces: Interface[]): string | undefined {
-  for (const iface of [...interfaces, BUILTIN]) {
+  const decoded = decodeContractError(data);
+  if (decoded === undefined) return undefined;
+  if (!(decoded instanceof UnknownContractError)) {
+    return formatCall(decoded.errorName, decoded.params, decoded.args, interfaces);
+  }
+  for (const iface of interfaces) {
     let parsed: ErrorDescription | null;
     try {
       parsed = iface.parseError(data);
     } catch {
       continue;
     }
-    if (parsed === null) continue;
-    const args = parsed.fragment.inputs.map((input, i) => formatArg(input, parsed.args[i], interfaces));
-    return `${parsed.name}(${args.join(", ")})`;
+    if (parsed !== null) return formatCall(parsed.name, parsed.fragment.inputs, parsed.args, interfaces);
   }
   return undefined;
 }
 
+/** `Name(arg value, ...)` from a decoded error's name, ABI arguments and values. */
+function formatCall(
+  name: string,
+  params: readonly ContractErrorParam[],
+  args: readonly unknown[],
+  interfaces: Interface[],
+): string {
+  return `${name}(${params.map((param, i) => formatArg(param, args[i], interfaces)).join(", ")})`;
+}
+
 /** One argument: its name without the unit suffix, then its value (X18 amounts as decimals). */
-function formatArg(input: ParamType, value: unknown, interfaces: Interface[]): string {
+function formatArg(input: ContractErrorParam, value: unknown, interfaces: Interface[]): string {
   const name = input.name;
   let text: string;
   if (typeof value === "bigint" && name.endsWith("X18")) {
@@ -78,23 +89,6 @@ function bytes32Text(value: string): string {
     // Not a string.
   }
   return value;
-}
-
-/** The first `0x...` revert payload found under a `data` key of the error or its nested causes. */
-function findRevertData(error: unknown, depth = 0): string | undefined {
-  if (error === null || typeof error !== "object" || depth > MAX_DEPTH) return undefined;
-  const record = error as Record<string, unknown>;
-  const data = record.data;
-  if (typeof data === "string" && /^0x([0-9a-fA-F]{2})*$/.test(data)) return data;
-  if (data !== null && typeof data === "object") {
-    const inner = findRevertData(data, depth + 1);
-    if (inner !== undefined) return inner;
-  }
-  for (const key of ["info", "error", "cause", "parent", "revert"]) {
-    const inner = findRevertData(record[key], depth + 1);
-    if (inner !== undefined) return inner;
-  }
-  return undefined;
 }
 
 /** ethers' short message when there is one (no request dump), else the message. */

@@ -1,25 +1,36 @@
 /**
  * Human units in and out of the command line: USD decimals, token amounts, contracts, ticks, times and addresses.
- * Every parser throws a CliError naming the bad input; amounts are bigint end to end.
+ * Every conversion is the SDK's (`sdk/units.ts`); this file only turns its errors into CliErrors naming the bad
+ * input, and adds the command line's own dates, addresses and percentages. Amounts are bigint end to end.
  */
 import { getAddress, isAddress } from "ethers";
-import { formatFixed, parseFixed } from "../../sdk";
+import {
+  AmountNotPositiveError,
+  InvalidAmountError,
+  PriceNotOnTickError,
+  formatCollateral,
+  formatFixed,
+  parseCollateral,
+  parseQty,
+  priceToTick as sdkPriceToTick,
+  x18ToUsd,
+  x18ToUsdTowardZero,
+} from "../../sdk";
 import { CliError } from "./cliError";
 
 /** USD of an 18-decimal amount, trimmed to at least `minDecimals` decimals (exact, no rounding). */
 export function usd(valueX18: bigint, minDecimals = 2): string {
-  return formatFixed(valueX18, 18, minDecimals);
+  return x18ToUsd(valueX18, minDecimals);
 }
 
 /** USD of an 18-decimal amount rounded toward zero to `decimals` decimals, for tables. */
 export function usdRounded(valueX18: bigint, decimals = 2): string {
-  const scale = 10n ** BigInt(18 - decimals);
-  return formatFixed(valueX18 / scale, decimals);
+  return x18ToUsdTowardZero(valueX18, decimals);
 }
 
 /** A token amount in token units as a decimal string (e.g. 1000.5 USDC). */
 export function tokenAmount(amountRaw: bigint, decimals: number): string {
-  return formatFixed(amountRaw, decimals, Math.min(2, decimals));
+  return formatCollateral(amountRaw, decimals);
 }
 
 /**
@@ -27,14 +38,15 @@ export function tokenAmount(amountRaw: bigint, decimals: number): string {
  * @throws CliError when it is not a plain positive decimal or has more decimals than the token.
  */
 export function parseAmountRaw(value: string, decimals: number, what = "amount"): bigint {
-  let amountRaw: bigint;
   try {
-    amountRaw = parseFixed(value, decimals);
-  } catch {
-    throw new CliError(`bad ${what} "${value}": expected a positive decimal with at most ${decimals} decimals`);
+    return parseCollateral(value, decimals);
+  } catch (error) {
+    if (error instanceof AmountNotPositiveError) throw new CliError(`bad ${what} "${value}": must be above zero`);
+    if (error instanceof InvalidAmountError) {
+      throw new CliError(`bad ${what} "${value}": expected a positive decimal with at most ${decimals} decimals`);
+    }
+    throw error;
   }
-  if (amountRaw === 0n) throw new CliError(`bad ${what} "${value}": must be above zero`);
-  return amountRaw;
 }
 
 /**
@@ -42,29 +54,31 @@ export function parseAmountRaw(value: string, decimals: number, what = "amount")
  * @throws CliError when the price is not a positive decimal or not a multiple of the tick size.
  */
 export function priceToTick(price: string, tickSizeX18: bigint): bigint {
-  let priceX18: bigint;
   try {
-    priceX18 = parseFixed(price, 18);
-  } catch {
-    throw new CliError(`bad price "${price}": expected a positive decimal in USD`);
+    return sdkPriceToTick(price, tickSizeX18);
+  } catch (error) {
+    if (error instanceof AmountNotPositiveError) throw new CliError(`bad price "${price}": must be above zero`);
+    if (error instanceof InvalidAmountError) {
+      throw new CliError(`bad price "${price}": expected a positive decimal in USD`);
+    }
+    if (error instanceof PriceNotOnTickError) throw new CliError(error.message);
+    throw error;
   }
-  if (priceX18 === 0n) throw new CliError(`bad price "${price}": must be above zero`);
-  if (priceX18 % tickSizeX18 !== 0n) {
-    throw new CliError(`price ${price} is not on the tick: prices are multiples of ${usd(tickSizeX18, 0)} USD`);
-  }
-  return priceX18 / tickSizeX18;
 }
 
 /**
- * Parses a whole positive number (contracts, order ids, levels).
+ * Parses a whole positive number (contracts, order ids, levels) with the SDK's quantity parser.
  * @throws CliError naming `what` when it is not one.
  */
 export function parseWhole(value: string, what: string): bigint {
-  const text = value.trim();
-  if (!/^\d+$/.test(text) || BigInt(text) === 0n) {
-    throw new CliError(`bad ${what} "${value}": expected a whole number above zero`);
+  try {
+    return parseQty(value);
+  } catch (error) {
+    if (error instanceof InvalidAmountError) {
+      throw new CliError(`bad ${what} "${value}": expected a whole number above zero`);
+    }
+    throw error;
   }
-  return BigInt(text);
 }
 
 /**

@@ -8,94 +8,37 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
-import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { Clearinghouse__factory, IndexOracle__factory, MockERC20__factory } from "../../typechain-types";
-import type { Clearinghouse, IndexOracle, MockERC20 } from "../../typechain-types";
-import { localReporterKeys } from "../../config/deploy";
-import { deploySystem } from "../../scripts/lib/deploy/deploySystem";
-import { deployParamsOf } from "../../scripts/lib/deploy/deployTask";
-import { OrderKind, feedIdOf, parseX18, signReport } from "../../sdk";
-import type { Deployment } from "../../sdk/deployment";
+import { Clearinghouse__factory } from "../../typechain-types";
+import type { Clearinghouse } from "../../typechain-types";
+import { OrderKind, feedIdOf, parseX18 } from "../../sdk";
+import { USDC, deployedSystem as deploySystemFixture, publishAfter, publishAt } from "../fixtures/system";
+import type { DeployedSystem } from "../fixtures/system";
 
-const USDC = 10n ** 6n;
-
-interface System {
-  deploymentFile: string;
-  deployment: Deployment;
+interface System extends DeployedSystem {
   ch: Clearinghouse;
-  oracle: IndexOracle;
-  usdc: MockERC20;
-  reporters: Wallet[];
   /** Funded with 1,000,000 USDC each, nothing approved or deposited. */
   alice: HardhatEthersSigner;
   bob: HardhatEthersSigner;
   carol: HardhatEthersSigner;
   /** Funded with 100 USDC only. */
   dave: HardhatEthersSigner;
-  ait: string;
-  gpuh: string;
 }
 
-/** Signs (3 of the 5 local reporters) and submits one round of `feed` at `price` USD, observed at `observedAt`. */
-async function publishAt(s: Pick<System, "oracle" | "reporters">, feed: string, price: string, observedAt: bigint) {
-  const domain = { chainId: (await ethers.provider.getNetwork()).chainId, oracle: await s.oracle.getAddress() };
-  const reports = await Promise.all(
-    s.reporters.slice(0, 3).map((signer, i) =>
-      signReport(signer, domain, {
-        feedId: feedIdOf(feed),
-        priceX18: parseX18(price),
-        observedAt,
-        methodologyVersion: 1,
-        sourceHash: keccak256(toUtf8Bytes(`cli-test-${feed}-${observedAt}-${i}`)),
-      }),
-    ),
-  );
-  await time.setNextBlockTimestamp(observedAt);
-  await (await s.oracle.submit(feedIdOf(feed), reports)).wait();
-}
-
-/** Publishes `feed` at `price` `advanceSec` after the chain's latest block. */
-async function publishAfter(s: Pick<System, "oracle" | "reporters">, feed: string, price: string, advanceSec: bigint) {
-  await publishAt(s, feed, price, BigInt(await time.latest()) + advanceSec);
-}
-
-/** The whole system deployed to a temporary file; AIT at 4.000 and GPUH at 2.400 (two rounds, two hours apart). */
+/** The whole system deployed to a temporary file (test/fixtures/system.ts), with funded traders. */
 async function deployedSystem(): Promise<System> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tokenpit-cli-"));
-  const deploymentFile = path.join(dir, "hardhat.json");
   const signers = await ethers.getSigners();
-  const { deployment } = await deploySystem({
-    hre,
-    deployer: signers[0],
-    params: await deployParamsOf(hre),
-    deploymentFile,
-    journalFile: path.join(dir, "hardhat.journal.json"),
-  });
-  const oracle = IndexOracle__factory.connect(deployment.contracts.oracle, signers[0]);
-  const reporters = localReporterKeys().map((key) => new Wallet(key));
-  for (const advance of [1n, 7_200n]) {
-    await publishAfter({ oracle, reporters }, "AIT", "4", advance);
-    await publishAfter({ oracle, reporters }, "GPUH", "2.4", 1n);
-  }
-  const usdc = MockERC20__factory.connect(deployment.collateral.address, signers[0]);
   const [alice, bob, carol, dave] = signers.slice(3, 7);
-  for (const who of [alice, bob, carol]) await (await usdc.mint(who.address, 1_000_000n * USDC)).wait();
-  await (await usdc.mint(dave.address, 100n * USDC)).wait();
+  const s = await deploySystemFixture({ fund: [alice, bob, carol] });
+  await (await s.usdc.mint(dave.address, 100n * USDC)).wait();
   return {
-    deploymentFile,
-    deployment,
-    ch: Clearinghouse__factory.connect(deployment.contracts.clearinghouse, signers[0]),
-    oracle,
-    usdc,
-    reporters,
+    ...s,
+    ch: Clearinghouse__factory.connect(s.deployment.contracts.clearinghouse, signers[0]),
     alice,
     bob,
     carol,
     dave,
-    ait: deployment.series.find((x) => x.feed === "AIT")!.symbol,
-    gpuh: deployment.series.find((x) => x.feed === "GPUH")!.symbol,
   };
 }
 

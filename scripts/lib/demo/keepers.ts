@@ -6,6 +6,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import type { Clearinghouse, IndexOracle } from "../../../typechain-types";
+import { rawToX18 } from "../../../sdk";
 import { FEEDS, LOCAL_QUORUM } from "../../../config/feeds";
 import { localReporterKeys } from "../../../config/deploy";
 import { OracleReporter } from "../../../keepers/oracle-reporter/reporter";
@@ -80,7 +81,7 @@ export async function startDemoKeepers(options: DemoKeeperOptions): Promise<Demo
   });
 
   const operator = await demoWallet(hre, "demo-keeper-operator");
-  const view = new ClearinghouseView(10n ** (18n - (await clearinghouse.collateralDecimals())));
+  const view = new ClearinghouseView(rawToX18(1n, Number(await clearinghouse.collateralDecimals())));
   const indexer = new EventIndexer({
     provider,
     contracts: [{ address: await clearinghouse.getAddress(), iface: clearinghouse.interface }],

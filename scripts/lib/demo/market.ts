@@ -4,6 +4,7 @@
  */
 import type { Signer } from "ethers";
 import type { Clearinghouse, MockERC20 } from "../../../typechain-types";
+import { priceX18ToTickDown } from "../../../sdk";
 
 /** `IOrderBook.OrderKind`. */
 export const OrderKind = { Limit: 0, PostOnly: 1, ImmediateOrCancel: 2, FillOrKill: 3, Market: 4 } as const;
@@ -55,7 +56,7 @@ export async function requote(
   const lowX18 = (markX18 * (10_000n - halfBandBps)) / 10_000n;
   const highX18 = (markX18 * (10_000n + halfBandBps)) / 10_000n;
   const fairX18 = indexX18 < lowX18 ? lowX18 : indexX18 > highX18 ? highX18 : indexX18;
-  const midTick = fairX18 / tickSizeX18;
+  const midTick = priceX18ToTickDown(fairX18, tickSizeX18);
   let placed = 0;
   for (const offset of [spreadTicks, spreadTicks + 2n, spreadTicks + 4n]) {
     await (

@@ -8,7 +8,7 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { IndexOracle__factory, MockERC20__factory } from "../../../typechain-types";
-import { ReferencePriceHistory, formatFixed } from "../../../sdk";
+import { ReferencePriceHistory, notionalX18, rawToX18, x18ToUsdTowardZero } from "../../../sdk";
 import type { DemoOutcome } from "./story";
 
 export interface AccountLine {
@@ -87,7 +87,7 @@ export async function buildReport(hre: HardhatRuntimeEnvironment, outcome: DemoO
   const multipliers = new Map<bigint, bigint>();
   for (const s of deployment.series) multipliers.set(BigInt(s.id), (await ch.seriesSpec(s.id)).contractMultiplier);
   for (const e of fills) {
-    volumeX18 += e.args.qty * e.args.priceX18 * multipliers.get(e.args.seriesId)!;
+    volumeX18 += notionalX18(e.args.qty, e.args.priceX18, multipliers.get(e.args.seriesId)!);
     feesX18 += e.args.makerFeeX18 + BigInt(e.args.takerFeeX18);
     const maker = line(e.args.maker);
     const taker = line(e.args.taker);
@@ -126,7 +126,6 @@ export async function buildReport(hre: HardhatRuntimeEnvironment, outcome: DemoO
     });
   }
 
-  const scale = 10n ** BigInt(18 - deployment.collateral.decimals);
   const usdc = MockERC20__factory.connect(deployment.collateral.address, hre.ethers.provider);
   const heldRaw = await usdc.balanceOf(deployment.contracts.clearinghouse);
   const contributedRaw = contributions.reduce((sum, e) => sum + e.args.amountRaw, 0n);
@@ -139,7 +138,7 @@ export async function buildReport(hre: HardhatRuntimeEnvironment, outcome: DemoO
   let openInterestQty = 0n;
   for (const s of deployment.series) openInterestQty += (await ch.marketState(s.id)).openInterestQty;
   const tokenFlowsBalance = tokensInRaw - tokensOutRaw === heldRaw;
-  const ledgerBalances = heldRaw * scale === feePoolX18 + fundX18 + residualX18;
+  const ledgerBalances = rawToX18(heldRaw, deployment.collateral.decimals) === feePoolX18 + fundX18 + residualX18;
   return {
     network: hre.network.name,
     chainId: deployment.chainId,
@@ -182,11 +181,11 @@ export async function buildReport(hre: HardhatRuntimeEnvironment, outcome: DemoO
 }
 
 /** USD from 18 decimals, 2 decimals shown (truncated; display only). */
-const usd = (x18: bigint) => formatFixed(x18 / 10n ** 16n, 2);
+const usd = (x18: bigint) => x18ToUsdTowardZero(x18, 2);
 /** USD from token units (6 decimals), 2 shown. */
-const usdRaw = (raw: bigint) => formatFixed(raw / 10n ** 4n, 2);
+const usdRaw = (raw: bigint) => x18ToUsdTowardZero(rawToX18(raw, 6), 2);
 /** A price with 4 decimals. */
-const price = (x18: bigint) => formatFixed(x18 / 10n ** 14n, 4);
+const price = (x18: bigint) => x18ToUsdTowardZero(x18, 4);
 
 /** The report as text. */
 export function formatReport(r: DemoReport): string {

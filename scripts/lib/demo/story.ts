@@ -12,6 +12,7 @@ import { Clearinghouse__factory, IndexOracle__factory, MockERC20__factory } from
 import type { Clearinghouse } from "../../../typechain-types";
 import { DEPLOY_DEFAULTS, localDeployParams } from "../../../config/deploy";
 import type { Deployment } from "../../../sdk/deployment";
+import { rawToX18, x18ToRawDown } from "../../../sdk";
 import { deploySystem } from "../deploy/deploySystem";
 import { fund, leveragedQty, marketOrder, requote } from "./market";
 import type { Participant } from "./market";
@@ -167,7 +168,12 @@ export async function runDemoStory(options: DemoOptions): Promise<DemoOutcome> {
       // The over-leveraged longs buy on the last trading day before the shock.
       if (!leveragedIn && now + DAY >= shockAtSec) {
         for (const [trader, depositUsd, sharePct] of leveraged) {
-          const qty = await leveragedQty(ch, frontIds[0], depositUsd * 10n ** 18n, sharePct);
+          const qty = await leveragedQty(
+            ch,
+            frontIds[0],
+            rawToX18(depositUsd * UNIT, deployment.collateral.decimals),
+            sharePct,
+          );
           await marketOrder(ch, trader, frontIds[0], true, qty);
         }
         leveragedIn = true;
@@ -210,7 +216,10 @@ export async function runDemoStory(options: DemoOptions): Promise<DemoOutcome> {
   const participants = [maker, ...traders, ...leveraged.map(([p]) => p), operator];
   let withdrawn = 0;
   for (const who of participants) {
-    const withdrawableRaw = (await ch.accountHealth(who.address)).withdrawableX18 / 10n ** 12n;
+    const withdrawableRaw = x18ToRawDown(
+      (await ch.accountHealth(who.address)).withdrawableX18,
+      deployment.collateral.decimals,
+    );
     if (withdrawableRaw === 0n) continue;
     await (await ch.connect(who.signer).withdraw(who.address, withdrawableRaw, who.address)).wait();
     withdrawn += 1;

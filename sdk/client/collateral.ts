@@ -75,7 +75,8 @@ export async function deposit(
   if (allowanceRaw < amountRaw) {
     const mode = options.allowance ?? "auto";
     if (mode === "existing") throw new InsufficientAllowanceError(owner, allowanceRaw, amountRaw);
-    const permit = mode === "permit" || (mode === "auto" && (await supportsPermit(conn, owner)));
+    const permit = mode !== "approve" && (await supportsPermit(conn, owner));
+    if (mode === "permit" && !permit) throw new PermitUnsupportedError(conn.addresses.collateral);
     if (permit) {
       allowanceTxHash = await permitDeposit(conn, signer, owner, amountRaw, options.permitTtlSec ?? 3_600);
       allowance = "permit";
@@ -106,7 +107,6 @@ async function permitDeposit(
   ttlSec: number,
 ): Promise<string> {
   const token = IERC20Permit__factory.connect(conn.addresses.collateral, signer);
-  if (!(await supportsPermit(conn, owner))) throw new PermitUnsupportedError(conn.addresses.collateral);
   const [nonce, name, { chainId }, now] = await Promise.all([
     token.nonces(owner),
     conn.collateral.name(),

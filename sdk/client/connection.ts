@@ -14,7 +14,7 @@ import type { Clearinghouse, IERC20Metadata, IndexOracle, OrderBookLens } from "
 import type { Deployment } from "../deployment";
 import { toSdkError } from "../contractErrors";
 import { SeriesNotFoundError, SignerRequiredError, WrongChainError } from "./errors";
-import type { SeriesRef } from "./types";
+import type { SeriesRef, SeriesSpecView } from "./types";
 
 /** The addresses the client needs, when there is no deployment file. */
 export interface ClientAddresses {
@@ -24,21 +24,6 @@ export interface ClientAddresses {
   collateral: string;
   /** When given, `connect` refuses a node of another chain. */
   chainId?: bigint | number;
-}
-
-/** A series' immutable spec as the client uses it. */
-export interface SeriesSpecView {
-  seriesId: bigint;
-  symbol: string;
-  feed: string;
-  feedId: string;
-  expiry: bigint;
-  averagingWindowSec: bigint;
-  methodologyVersion: bigint;
-  minSettlementRounds: bigint;
-  multiplier: bigint;
-  tickSizeX18: bigint;
-  minQty: bigint;
 }
 
 /** The addresses of a deployment file or of explicit addresses. */
@@ -143,6 +128,9 @@ export class Connection {
 
   /** The spec of a series by symbol or id (cached: specs never change once listed). */
   async spec(ref: SeriesRef): Promise<SeriesSpecView> {
+    // A listed id seen before needs no call; anything else is resolved (and checked) by `seriesIdOf`.
+    const known = typeof ref === "string" ? undefined : this.specs.get(BigInt(ref));
+    if (known !== undefined) return known;
     const seriesId = await this.seriesIdOf(ref);
     const cached = this.specs.get(seriesId);
     if (cached !== undefined) return cached;

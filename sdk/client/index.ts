@@ -2,7 +2,7 @@
 export * from "./client";
 export * from "./errors";
 export * from "./types";
-export type { ClientAddresses, SeriesSpecView } from "./connection";
+export type { ClientAddresses } from "./connection";
 export { Connection, clientAddressesOf } from "./connection";
 export type { AllowanceMode, DepositOptions } from "./collateral";
 export type { FillQuery } from "./reads";

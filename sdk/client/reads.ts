@@ -5,6 +5,7 @@
 import type { Log } from "ethers";
 import type { Connection } from "./connection";
 import { fillOf } from "./receipt";
+import { riskParamsOf } from "./types";
 import type {
   AccountSummary,
   BestBidAsk,
@@ -37,16 +38,7 @@ export async function seriesInfo(conn: Connection, ref: SeriesRef): Promise<Seri
   ]);
   return {
     ...spec,
-    risk: {
-      imBps: risk.imBps,
-      mmBps: risk.mmBps,
-      orderBandBps: risk.orderBandBps,
-      liquidationPenaltyBps: risk.liquidationPenaltyBps,
-      makerFeeBps: risk.makerFeeBps,
-      takerFeeBps: risk.takerFeeBps,
-      positionLimitQty: risk.positionLimitQty,
-      openInterestCapQty: risk.openInterestCapQty,
-    },
+    risk: riskParamsOf(risk),
     settlement: {
       status: SETTLEMENT_STATUS[Number(settlement.status)],
       governed: settlement.governed,

@@ -37,8 +37,8 @@ export interface SeriesRisk {
 /** Where a series is in its settlement (`IClearinghouse.SettlementStatus`). */
 export type SettlementStatus = "none" | "proposed" | "challenged" | "final";
 
-/** A listed series with its spec, risk parameters and settlement. */
-export interface SeriesInfo {
+/** A series' immutable spec as the client uses it. */
+export interface SeriesSpecView {
   seriesId: bigint;
   /** E.g. `AIT-2027-01`. */
   symbol: string;
@@ -56,8 +56,26 @@ export interface SeriesInfo {
   tickSizeX18: bigint;
   /** Smallest order quantity and lot, in contracts. */
   minQty: bigint;
+}
+
+/** A listed series with its spec, risk parameters and settlement. */
+export interface SeriesInfo extends SeriesSpecView {
   risk: SeriesRisk;
   settlement: { status: SettlementStatus; governed: boolean; finalAt: bigint; priceX18: bigint };
+}
+
+/** The risk parameters of `IClearinghouse.riskParams` (or a `RiskParamsSet` event) as plain bigints. */
+export function riskParamsOf(risk: { [K in keyof SeriesRisk]: bigint }): SeriesRisk {
+  return {
+    imBps: risk.imBps,
+    mmBps: risk.mmBps,
+    orderBandBps: risk.orderBandBps,
+    liquidationPenaltyBps: risk.liquidationPenaltyBps,
+    makerFeeBps: risk.makerFeeBps,
+    takerFeeBps: risk.takerFeeBps,
+    positionLimitQty: risk.positionLimitQty,
+    openInterestCapQty: risk.openInterestCapQty,
+  };
 }
 
 /** The latest accepted index round of a series' feed. */

@@ -8,8 +8,7 @@ import { freeCollateralX18, marginRatioBps } from "../core/accountMetrics";
 import { isLiquidatable } from "../core/liquidation";
 import { liquidationPriceX18 } from "../core/liquidationPrice";
 import { unrealizedPnlX18 } from "../core/position";
-import type { SeriesSpecView } from "./connection";
-import type { AccountSummary, PositionSummary } from "./types";
+import type { AccountSummary, PositionSummary, SeriesSpecView } from "./types";
 
 /** `IClearinghouse.AccountHealth` as the contract returns it. */
 export interface HealthView {

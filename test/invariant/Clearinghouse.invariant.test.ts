@@ -23,7 +23,7 @@ import fc from "fast-check";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { BaseContract, ContractTransactionReceipt, ContractTransactionResponse, Wallet } from "ethers";
-import { signReport } from "../../sdk";
+import { riskParamsOf, signReport } from "../../sdk";
 import type { ClearinghouseHarness as Clearinghouse, IndexOracle, MockERC20 } from "../../typechain-types";
 import { aitRisk, deploy18, deploy6, units } from "../fixtures/clearinghouse";
 import type { ClearinghouseFixture } from "../fixtures/clearinghouse";
@@ -121,19 +121,6 @@ async function modelFixture18(): Promise<ClearinghouseFixture> {
   return withFourthActor(await deploy18());
 }
 
-function riskFromChain(risk: Awaited<ReturnType<Clearinghouse["riskParams"]>>): ModelRiskParams {
-  return {
-    imBps: risk.imBps,
-    mmBps: risk.mmBps,
-    orderBandBps: risk.orderBandBps,
-    liquidationPenaltyBps: risk.liquidationPenaltyBps,
-    makerFeeBps: risk.makerFeeBps,
-    takerFeeBps: risk.takerFeeBps,
-    positionLimitQty: risk.positionLimitQty,
-    openInterestCapQty: risk.openInterestCapQty,
-  };
-}
-
 /** Configuration and initial state of the fixture (inputs of the model, read once per fixture). */
 const configCache = new Map<string, ModelConfig>();
 
@@ -168,7 +155,7 @@ async function modelConfig(f: ClearinghouseFixture, actors: Signer[]): Promise<M
       feedJumpGuardBps: feed.params.jumpGuardBps,
       feedMinIntervalSec: feed.params.minIntervalSec,
     },
-    risk: riskFromChain(await ch.riskParams(f.seriesId)),
+    risk: riskParamsOf(await ch.riskParams(f.seriesId)),
     disputeWindowSec: await ch.disputeWindowSec(),
     insuranceFeeShareBps: await ch.insuranceFeeShareBps(),
     now: BigInt(await time.latest()),

@@ -72,6 +72,7 @@ import {
   liquidationSize,
   orderIdOf,
   refOf,
+  riskParamsOf,
   unrealizedPnlX18,
 } from "../../sdk";
 import type {
@@ -217,16 +218,7 @@ async function clockConfig(f: ClearinghouseFixture, seriesId: bigint): Promise<M
       feedJumpGuardBps: feed.params.jumpGuardBps,
       feedMinIntervalSec: feed.params.minIntervalSec,
     },
-    risk: {
-      imBps: risk.imBps,
-      mmBps: risk.mmBps,
-      orderBandBps: risk.orderBandBps,
-      liquidationPenaltyBps: risk.liquidationPenaltyBps,
-      makerFeeBps: risk.makerFeeBps,
-      takerFeeBps: risk.takerFeeBps,
-      positionLimitQty: risk.positionLimitQty,
-      openInterestCapQty: risk.openInterestCapQty,
-    },
+    risk: riskParamsOf(risk),
     disputeWindowSec: await ch.disputeWindowSec(),
     insuranceFeeShareBps: await ch.insuranceFeeShareBps(),
     now: BigInt(await time.latest()),

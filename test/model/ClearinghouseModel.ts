@@ -31,6 +31,7 @@ import { ReferencePriceHistory } from "../../sdk/oracle/twapReference";
 import type { ReferenceRound } from "../../sdk/oracle/twapReference";
 import { BPS, deviationExceeds } from "../../sdk/math/bps";
 import { mulDivDown, mulDivUp } from "../../sdk/units";
+import type { SeriesRisk } from "../../sdk/client/types";
 
 /** `IClearinghouse.SettlementStatus`. */
 export const SettlementStatus = { None: 0n, Proposed: 1n, Challenged: 2n, Final: 3n } as const;
@@ -80,17 +81,8 @@ export interface ModelSeriesSpec {
   feedMinIntervalSec: bigint;
 }
 
-/** `IClearinghouse.RiskParams` as bigints. */
-export interface ModelRiskParams {
-  imBps: bigint;
-  mmBps: bigint;
-  orderBandBps: bigint;
-  liquidationPenaltyBps: bigint;
-  makerFeeBps: bigint;
-  takerFeeBps: bigint;
-  positionLimitQty: bigint;
-  openInterestCapQty: bigint;
-}
+/** `IClearinghouse.RiskParams` as bigints: the SDK's type. */
+export type ModelRiskParams = SeriesRisk;
 
 /** Everything the model starts from: configuration and the initial state of the fixture. */
 export interface ModelConfig {

@@ -10,8 +10,10 @@
  * Each method mirrors the Solidity function of the same name, check for check and rounding for rounding;
  * the rules are in `IOrderBook`.
  *
- * Outside the model: settlement (the series' settlement is assumed not final, so lazy settlement is a
- * no-op) and collateral token transfers (the caller checks balances). Addresses are compared as given:
+ * Settlement (`SettlementLogic`, `settleAccount`, lazy settlement): `finalizeSettlement`, `challengeSettlement`,
+ * `setSettlementPriceByGovernance`, `settleAccount` and `settleAccounts`; the caller passes what the oracle says
+ * about the averaging window (`SettlementOracleData`). Outside the model: collateral token transfers (the caller
+ * checks balances). Addresses are compared as given:
  * pass them in one spelling (checksummed, as ethers returns them).
  *
  * Only canonical order ids name an order (`OrderQueue.requireOrder`).
@@ -29,7 +31,7 @@ import { abs } from "./fixedPoint";
 import { BASIS_EMA_PERIOD_SEC, basisAt, clampBasis, markFrom } from "./mark";
 import { applyTrade, feeX18, notionalX18, raisesRisk, requirementX18, unrealizedPnlX18 } from "./position";
 import type { PositionState } from "./position";
-import { rawToX18 } from "./settlement";
+import { governanceBounds, rawToX18 } from "./settlement";
 import { LIQUIDATOR_PENALTY_SHARE_BPS, deleverageHaircuts, liquidationPenalty, liquidationSize } from "./liquidation";
 
 // ---------------------------------------------------------------------------------------------
@@ -193,6 +195,10 @@ export type BookEvent =
       markX18: bigint;
       haircutX18: bigint;
     }
+  | { name: "SettlementProposed"; priceX18: bigint; roundsInWindow: bigint; finalAt: bigint }
+  | { name: "SettlementChallenged"; guardian: string; priceX18: bigint }
+  | { name: "SettlementGoverned"; priceX18: bigint; referencePriceX18: bigint }
+  | { name: "AccountSettled"; account: string; sizeQty: bigint; pnlX18: bigint }
   | { name: "InsuranceContributed"; from: string; amountRaw: bigint }
   | { name: "InsuranceWithdrawn"; to: string; amountRaw: bigint };
 
@@ -282,6 +288,39 @@ export interface OrderBookConfig {
   collateralDecimals: number;
   /** Series listed on the clearinghouse (ids 1..seriesCount); the model trades `spec.seriesId` only. */
   seriesCount?: bigint;
+  /** The settlement rules (`finalizeSettlement` and the governance price need them; defaults: none). */
+  settlementRules?: SettlementRules;
+}
+
+/** `IClearinghouse.SettlementStatus`. */
+export const BookSettlementStatus = { None: 0n, Proposed: 1n, Challenged: 2n, Final: 3n } as const;
+
+/** `IClearinghouse.Settlement` as stored (`status` is the stored one; see `settlementOf` for the effective one). */
+export interface BookSettlement {
+  status: bigint;
+  governed: boolean;
+  finalAt: bigint;
+  priceX18: bigint;
+}
+
+/** The clearinghouse's and the series' settlement terms. */
+export interface SettlementRules {
+  disputeWindowSec: bigint;
+  governanceGraceSec: bigint;
+  methodologyVersion: bigint;
+  minSettlementRounds: bigint;
+  /** The feed's `maxAgeSec`: settlement waits this long after expiry for a round at or after expiry. */
+  feedMaxAgeSec: bigint;
+}
+
+/**
+ * What the oracle says when a settlement is proposed or governed: the latest round's observation time and
+ * price (`undefined` when `peekLatest` reverts) and `twapWithInfo` over the averaging window (its revert data
+ * when it reverts).
+ */
+export interface SettlementOracleData {
+  latest: { indexX18: bigint; observedAt: bigint } | undefined;
+  windowTwap: { ok: true; twapX18: bigint; roundsInWindow: bigint; version: bigint } | { ok: false; error: unknown };
 }
 
 /** A custom error the contract reverts with. */
@@ -453,6 +492,7 @@ class BookState {
   insuranceFundX18 = 0n;
   feePoolX18 = 0n;
   paused = false;
+  settlement: BookSettlement = { status: 0n, governed: false, finalAt: 0n, priceX18: 0n };
 
   constructor(
     public risk: BookRiskParams,
@@ -477,6 +517,7 @@ class BookState {
     copy.insuranceFundX18 = this.insuranceFundX18;
     copy.feePoolX18 = this.feePoolX18;
     copy.paused = this.paused;
+    copy.settlement = { ...this.settlement };
     return copy;
   }
 
@@ -591,6 +632,7 @@ class BookTransaction {
     private readonly decimals: number,
     readonly s: BookState,
     private readonly env: CallEnv,
+    private readonly rules: SettlementRules | undefined = undefined,
   ) {}
 
   private get now(): bigint {
@@ -644,6 +686,7 @@ class BookTransaction {
 
   deposit(amountRaw: bigint): null {
     const account = this.env.sender;
+    this.settleFinalSeries(account);
     const amountX18 = this.toX18(amountRaw);
     this.s.cash.set(account, this.s.cashOf(account) + amountX18);
     this.events.push({ name: "Deposited", account, from: account, amountRaw, amountX18 });
@@ -655,6 +698,7 @@ class BookTransaction {
       revert("NotAccountOwnerOrOperator", account, this.env.sender);
     }
     if (to === ZERO_ADDRESS) revert("ZeroAddress");
+    this.settleFinalSeries(account);
     const amountX18 = this.toX18(amountRaw);
     const available = healthOf(this.spec, this.s, this.env, account, undefined).withdrawableX18;
     if (amountX18 > available) revert("InsufficientFreeCollateral", account, amountX18, available);
@@ -1134,7 +1178,7 @@ class BookTransaction {
    * the insurance fund into the deficit and takes the rest from the counterparties' realized profit.
    */
   deleverage(account: string, legs: readonly BookDeleverageLeg[]): null {
-    // S.settleFinalSeries: the settlement is never final in the model.
+    this.settleFinalSeries(account);
     const equityX18 = healthOf(this.spec, this.s, this.env, account, undefined).equityX18;
     const fundX18 = this.s.insuranceFundX18;
     if (equityX18 >= 0n || -equityX18 <= fundX18) revert("DeleverageNotAllowed", account, equityX18, fundX18);
@@ -1194,7 +1238,7 @@ class BookTransaction {
 
   /** `DeficitLogic.coverDeficit`: the fund pays what it can of a flat account's negative cash (none: refused). */
   coverDeficit(account: string): null {
-    // S.settleFinalSeries: the settlement is never final in the model.
+    this.settleFinalSeries(account);
     const cashX18 = this.s.cashOf(account);
     // PositionTransfer.flatOutside(account, 0): no position in any series.
     if (cashX18 >= 0n || this.s.position(account).sizeQty !== 0n) revert("NoDeficit", account);
@@ -1597,6 +1641,146 @@ class BookTransaction {
   }
 
   /** `Clearinghouse._toX18`. */
+  // -- Settlement -----------------------------------------------------------------------------
+
+  /** `SettlementLogic.finalize`: after expiry and complete data, the window TWAP is proposed. */
+  finalizeSettlement(seriesId: bigint, data: SettlementOracleData): null {
+    this.requireSeries(seriesId);
+    this.requireTradedSeries(seriesId);
+    const rules = this.requireRules();
+    const settlement = this.s.settlement;
+    if (settlement.status !== BookSettlementStatus.None) {
+      revert("SettlementStatusInvalid", seriesId, settlementStatusAt(settlement, this.now));
+    }
+    const expiry = this.spec.expiry;
+    if (this.now < expiry) revert("SeriesNotExpired", seriesId, expiry);
+    // _requireCompleteData: a round at or after expiry, or the feed's maximum age has passed since expiry.
+    const lastObservedAt = data.latest?.observedAt ?? 0n;
+    if (lastObservedAt < expiry) {
+      const readyAt = expiry + rules.feedMaxAgeSec;
+      if (this.now <= readyAt) revert("SettlementDataIncomplete", seriesId, lastObservedAt, readyAt);
+    }
+    const twap = data.windowTwap;
+    if (!twap.ok) revert("SettlementDataUnavailable", seriesId, twap.error);
+    if (twap.version !== rules.methodologyVersion) {
+      revert("SettlementMethodologyMismatch", seriesId, twap.version, rules.methodologyVersion);
+    }
+    if (twap.roundsInWindow < rules.minSettlementRounds) {
+      revert("SettlementTooFewRounds", seriesId, twap.roundsInWindow, rules.minSettlementRounds);
+    }
+    const finalAt = this.now + rules.disputeWindowSec;
+    this.s.settlement = { status: BookSettlementStatus.Proposed, governed: false, finalAt, priceX18: twap.twapX18 };
+    this.events.push({
+      name: "SettlementProposed",
+      priceX18: twap.twapX18,
+      roundsInWindow: twap.roundsInWindow,
+      finalAt,
+    });
+    return null;
+  }
+
+  /** `SettlementLogic.challenge` (the guardian's role is the caller's to check). */
+  challengeSettlement(seriesId: bigint): null {
+    this.requireSeries(seriesId);
+    this.requireTradedSeries(seriesId);
+    const settlement = this.s.settlement;
+    // The stored status: a proposal past its window is still stored as Proposed.
+    if (settlement.status !== BookSettlementStatus.Proposed)
+      revert("SettlementStatusInvalid", seriesId, settlement.status);
+    if (this.now >= settlement.finalAt) revert("DisputeWindowClosed", seriesId, settlement.finalAt);
+    settlement.status = BookSettlementStatus.Challenged;
+    this.events.push({ name: "SettlementChallenged", guardian: this.env.sender, priceX18: settlement.priceX18 });
+    return null;
+  }
+
+  /** `SettlementLogic.govern` (the admin's role is the caller's to check). */
+  setSettlementPriceByGovernance(seriesId: bigint, priceX18: bigint, data: SettlementOracleData): null {
+    this.requireSeries(seriesId);
+    this.requireTradedSeries(seriesId);
+    const rules = this.requireRules();
+    const settlement = this.s.settlement;
+    const status = settlementStatusAt(settlement, this.now);
+    if (status !== BookSettlementStatus.None && status !== BookSettlementStatus.Challenged) {
+      revert("SettlementStatusInvalid", seriesId, status);
+    }
+    const availableAt = this.spec.expiry + rules.governanceGraceSec;
+    if (this.now < availableAt) revert("GovernanceGracePending", seriesId, availableAt);
+    if (status === BookSettlementStatus.None) {
+      const twap = data.windowTwap;
+      if (twap.ok && twap.version === rules.methodologyVersion && twap.roundsInWindow >= rules.minSettlementRounds) {
+        revert("SettlementDataAvailable", seriesId, twap.twapX18);
+      }
+    }
+    const referenceX18 = data.latest?.indexX18 ?? 0n;
+    const { minX18, maxX18 } = governanceBounds(referenceX18);
+    if (priceX18 < minX18 || priceX18 > maxX18) {
+      revert("SettlementPriceOutOfBounds", seriesId, priceX18, minX18, maxX18);
+    }
+    this.s.settlement = { status: BookSettlementStatus.Final, governed: true, finalAt: this.now, priceX18 };
+    this.events.push({ name: "SettlementGoverned", priceX18, referencePriceX18: referenceX18 });
+    return null;
+  }
+
+  /** `settleAccount(seriesId, account)`: reverts `NothingToSettle` when the account holds no position. */
+  settleAccount(seriesId: bigint, account: string): null {
+    this.requireSeries(seriesId);
+    this.requireFinal(seriesId);
+    if (!this.settlePosition(account)) revert("NothingToSettle", account, seriesId);
+    return null;
+  }
+
+  /** `SettlementLogic.settleAccounts`: the number of accounts whose position closed. */
+  settleAccounts(seriesId: bigint, accounts: readonly string[]): bigint {
+    this.requireSeries(seriesId);
+    this.requireFinal(seriesId);
+    let settled = 0n;
+    for (const account of accounts) if (this.settlePosition(account)) settled += 1n;
+    return settled;
+  }
+
+  private requireFinal(seriesId: bigint): void {
+    this.requireTradedSeries(seriesId);
+    const status = settlementStatusAt(this.s.settlement, this.now);
+    if (status !== BookSettlementStatus.Final) revert("SettlementStatusInvalid", seriesId, status);
+  }
+
+  private requireTradedSeries(seriesId: bigint): void {
+    if (seriesId !== this.spec.seriesId) {
+      throw new OrderBookModelError(`the model settles series ${this.spec.seriesId} only, not ${seriesId}`);
+    }
+  }
+
+  private requireRules(): SettlementRules {
+    if (this.rules === undefined) throw new OrderBookModelError("the model was built without settlement rules");
+    return this.rules;
+  }
+
+  /** `S.settlePosition`: closes the position at the settlement price into cash; false when there is none. */
+  private settlePosition(account: string): boolean {
+    const position = this.s.position(account);
+    if (position.sizeQty === 0n) return false;
+    const pnlX18 = unrealizedPnlX18(
+      position.sizeQty,
+      position.openNotionalX18,
+      this.s.settlement.priceX18,
+      this.spec.contractMultiplier,
+    );
+    this.s.positions.delete(account);
+    this.s.cash.set(account, this.s.cashOf(account) + pnlX18);
+    this.s.seriesMembers.delete(account);
+    if (position.sizeQty > 0n) this.s.market.openInterestQty -= position.sizeQty;
+    this.events.push({ name: "AccountSettled", account, sizeQty: position.sizeQty, pnlX18 });
+    return true;
+  }
+
+  /** `S.settleFinalSeries`: lazy settlement of the account once the series' settlement is final. */
+  private settleFinalSeries(account: string): void {
+    if (!this.s.seriesMembers.has(account)) return;
+    if (settlementStatusAt(this.s.settlement, this.now) !== BookSettlementStatus.Final) return;
+    // Only void orders of the settled series were left: the account leaves it.
+    if (!this.settlePosition(account)) this.s.seriesMembers.delete(account);
+  }
+
   private toX18(amountRaw: bigint): bigint {
     if (amountRaw === 0n) revert("ZeroAmount");
     if (amountRaw > MAX_DEPOSIT_RAW) revert("AmountTooLarge", amountRaw, MAX_DEPOSIT_RAW);
@@ -1636,6 +1820,20 @@ function markOf(spec: BookSeriesSpec, s: BookState, env: BlockEnv): bigint {
   return markFrom(indexX18, basisX18, windowStart, spec.expiry, observedUntil, observedAvgX18);
 }
 
+/** `S.statusAt`: a proposed price is final from the end of its dispute window on. */
+function settlementStatusAt(settlement: BookSettlement, nowSec: bigint): bigint {
+  if (settlement.status === BookSettlementStatus.Proposed && nowSec >= settlement.finalAt) {
+    return BookSettlementStatus.Final;
+  }
+  return settlement.status;
+}
+
+/** `MarginLogic.valuationMark`: the settlement price once final, else the mark. */
+function valuationMarkOf(spec: BookSeriesSpec, s: BookState, env: BlockEnv): bigint {
+  if (settlementStatusAt(s.settlement, env.nowSec) === BookSettlementStatus.Final) return s.settlement.priceX18;
+  return markOf(spec, s, env);
+}
+
 /**
  * `MarginLogic.health`: cash, PnL and requirements at the mark (`knownMarkX18` when given, as the
  * traded series' context mark), with the reserve of resting orders while the series has not expired.
@@ -1657,7 +1855,7 @@ function healthOf(
     orderMarginX18: 0n,
   };
   if (s.seriesMembers.has(account)) {
-    const markX18 = knownMarkX18 ?? markOf(spec, s, env);
+    const markX18 = knownMarkX18 ?? valuationMarkOf(spec, s, env);
     const multiplier = spec.contractMultiplier;
     const position = s.position(account);
     const absSize = abs(position.sizeQty);
@@ -1700,10 +1898,12 @@ export class OrderBookModel {
   readonly spec: BookSeriesSpec;
   readonly collateralDecimals: number;
   readonly seriesCount: bigint;
+  readonly settlementRules: SettlementRules | undefined;
   private state: BookState;
 
   constructor(config: OrderBookConfig) {
     this.spec = { ...config.spec };
+    this.settlementRules = config.settlementRules === undefined ? undefined : { ...config.settlementRules };
     this.collateralDecimals = config.collateralDecimals;
     this.seriesCount = config.seriesCount ?? 1n;
     this.state = new BookState({ ...config.risk }, config.insuranceFeeShareBps);
@@ -1721,7 +1921,14 @@ export class OrderBookModel {
   }
 
   private run<T>(env: CallEnv, body: (tx: BookTransaction) => T): BookOutcome<T> {
-    const tx = new BookTransaction(this.spec, this.seriesCount, this.collateralDecimals, this.state.clone(), env);
+    const tx = new BookTransaction(
+      this.spec,
+      this.seriesCount,
+      this.collateralDecimals,
+      this.state.clone(),
+      env,
+      this.settlementRules,
+    );
     try {
       const value = body(tx);
       this.state = tx.s;
@@ -1752,6 +1959,36 @@ export class OrderBookModel {
   /** `cancelAllOrders(account, seriesId)` sent by `env.sender`; returns the number of orders cancelled. */
   cancelAllOrders(env: CallEnv, account: string, seriesId: bigint): BookOutcome<bigint> {
     return this.run(env, (tx) => tx.cancelAllOrders(account, seriesId));
+  }
+
+  /** `finalizeSettlement(seriesId)` by anyone; `data` is what the oracle says about the averaging window. */
+  finalizeSettlement(env: CallEnv, seriesId: bigint, data: SettlementOracleData): BookOutcome<null> {
+    return this.run(env, (tx) => tx.finalizeSettlement(seriesId, data));
+  }
+
+  /** `challengeSettlement(seriesId)` by the guardian. */
+  challengeSettlement(env: CallEnv, seriesId: bigint): BookOutcome<null> {
+    return this.run(env, (tx) => tx.challengeSettlement(seriesId));
+  }
+
+  /** `setSettlementPriceByGovernance(seriesId, priceX18)` by the admin. */
+  setSettlementPriceByGovernance(
+    env: CallEnv,
+    seriesId: bigint,
+    priceX18: bigint,
+    data: SettlementOracleData,
+  ): BookOutcome<null> {
+    return this.run(env, (tx) => tx.setSettlementPriceByGovernance(seriesId, priceX18, data));
+  }
+
+  /** `settleAccount(seriesId, account)` by anyone. */
+  settleAccount(env: CallEnv, seriesId: bigint, account: string): BookOutcome<null> {
+    return this.run(env, (tx) => tx.settleAccount(seriesId, account));
+  }
+
+  /** `settleAccounts(seriesId, accounts)` by anyone; returns how many positions closed. */
+  settleAccounts(env: CallEnv, seriesId: bigint, accounts: readonly string[]): BookOutcome<bigint> {
+    return this.run(env, (tx) => tx.settleAccounts(seriesId, accounts));
   }
 
   /** `deposit(amountRaw)` by `env.sender` (the token transfer itself is the caller's to check). */
@@ -1857,9 +2094,14 @@ export class OrderBookModel {
     return { ...this.state.market };
   }
 
-  /** `markPrice(seriesId)` (the settlement is never final in the model). */
+  /** `markPrice(seriesId)`: the settlement price once final, else the mark. */
   markPrice(env: BlockEnv): bigint {
-    return markOf(this.spec, this.state, env);
+    return valuationMarkOf(this.spec, this.state, env);
+  }
+
+  /** `settlementOf(seriesId)`: the stored record with the effective status. */
+  settlementOf(env: BlockEnv): BookSettlement {
+    return { ...this.state.settlement, status: settlementStatusAt(this.state.settlement, env.nowSec) };
   }
 
   /** `cashOf(account)`. */

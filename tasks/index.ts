@@ -6,3 +6,4 @@ import "./deploy";
 import "./cli";
 import "./demo";
 import "./generateErrors";
+import "./compileWarnings";

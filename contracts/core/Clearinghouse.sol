@@ -122,6 +122,8 @@ contract Clearinghouse is IClearinghouse, AccessControl, Pausable, ReentrancyGua
     ) external onlyRole(MARKET_ADMIN_ROLE) returns (uint32 seriesId) {
         if (spec.symbol == bytes32(0) || _s.seriesIdBySymbol[spec.symbol] != 0) revert SeriesSymbolInvalid(spec.symbol);
         if (!oracle.feedConfig(spec.feedId).exists) revert SeriesFeedUnknown(spec.feedId);
+        // Time rule: a listed series expires in the future, within bounds.
+        // solhint-disable-next-line not-rely-on-time
         SeriesBounds.checkSpec(spec, block.timestamp);
         SeriesBounds.checkRisk(risk, spec.minQty);
         seriesId = ++_s.seriesCount;

@@ -112,6 +112,8 @@ library ClearinghouseStorage {
         IClearinghouse.SettlementStatus stored,
         uint256 finalAt
     ) internal view returns (IClearinghouse.SettlementStatus) {
+        // Time rule: a proposed settlement price is final once its dispute window has passed.
+        // solhint-disable-next-line not-rely-on-time
         if (stored == IClearinghouse.SettlementStatus.Proposed && block.timestamp >= finalAt) {
             return IClearinghouse.SettlementStatus.Final;
         }

@@ -207,6 +207,8 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
     /// @inheritdoc IIndexOracle
     function latestPrice(bytes32 feedId) external view returns (uint256 priceX18, uint256 observedAt) {
         (Observation memory latest, uint256 maxAgeSec, ) = _latest(feedId);
+        // Time rule: a price older than the feed's max age is stale.
+        // solhint-disable-next-line not-rely-on-time
         if (block.timestamp - latest.observedAt > maxAgeSec) revert FeedStale(feedId, latest.observedAt, maxAgeSec);
         return (latest.priceX18, latest.observedAt);
     }
@@ -216,6 +218,8 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
         bytes32 feedId
     ) external view returns (uint256 priceX18, uint256 observedAt, uint256 roundId, bool isStale) {
         (Observation memory latest, uint256 maxAgeSec, uint256 roundCount) = _latest(feedId);
+        // Time rule: the staleness flag of the view.
+        // solhint-disable-next-line not-rely-on-time
         return (latest.priceX18, latest.observedAt, roundCount, block.timestamp - latest.observedAt > maxAgeSec);
     }
 
@@ -372,12 +376,16 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
         Observation memory last,
         uint256 observedAt
     ) internal view {
+        // Time rule: a report may not be observed in the future.
+        // solhint-disable-next-line not-rely-on-time
         if (observedAt > block.timestamp) revert ReportFromFuture(feedId, observedAt, block.timestamp);
         uint256 lastRoundAt = feed.pendingObservedAt > last.observedAt ? feed.pendingObservedAt : last.observedAt;
         if (feed.roundCount > 0) {
             if (observedAt == lastRoundAt) revert ReportReplayed(feedId, observedAt);
             if (observedAt < lastRoundAt) revert ReportOutOfOrder(feedId, observedAt, lastRoundAt);
         }
+        // Time rule: a report older than the feed's max age is stale.
+        // solhint-disable-next-line not-rely-on-time
         if (block.timestamp - observedAt > feed.maxAgeSec) revert ReportStale(feedId, observedAt, feed.maxAgeSec);
         if (feed.roundCount > 0 && observedAt < lastRoundAt + feed.minIntervalSec) {
             revert RoundTooSoon(feedId, observedAt, lastRoundAt + feed.minIntervalSec);
@@ -547,6 +555,8 @@ contract IndexOracle is IIndexOracle, AccessControl, EIP712 {
         FeedRecord memory feed = _feeds[feedId];
         if (!feed.exists) revert UnknownFeed(feedId);
         if (fromTime >= toTime) revert TwapWindowInvalid(fromTime, toTime);
+        // Time rule: a TWAP window may not end in the future.
+        // solhint-disable-next-line not-rely-on-time
         if (toTime > block.timestamp) revert TwapWindowInFuture(toTime, block.timestamp);
         if (feed.pendingObservedAt != 0 && feed.pendingObservedAt <= toTime) {
             revert TwapPendingJump(feedId, feed.pendingObservedAt);

@@ -106,6 +106,8 @@ library LiquidationLogic {
         plan.account = account;
         plan.maxQty = maxQty;
         ctx.seriesId = seriesId;
+        // Time rule: an expired series is settled, not liquidated.
+        // solhint-disable-next-line not-rely-on-time
         if (block.timestamp >= s.series[seriesId].spec.expiry) {
             plan.refusal = Refusal.SeriesExpired;
             return (ctx, plan);

@@ -69,6 +69,8 @@ library MarginLogic {
                 market.basisEmaX18,
                 market.lastBasisSampleX18,
                 market.lastBasisSampleAt,
+                // Time rule: the basis EMA decays with the time since its last sample.
+                // solhint-disable-next-line not-rely-on-time
                 block.timestamp,
                 BASIS_EMA_PERIOD_SEC
             ),
@@ -140,6 +142,7 @@ library MarginLogic {
         result.initialMarginX18 += imX18;
         result.maintenanceMarginX18 += PositionMath.requirementX18(absSize, markX18, multiplier, record.risk.mmBps);
         // Resting orders of an expired series are void and reserve nothing.
+        // solhint-disable-next-line not-rely-on-time
         if (block.timestamp >= record.spec.expiry) return;
         S.Exposure memory exposure = s.exposures[account][seriesId];
         if (exposure.buyQty == 0 && exposure.sellQty == 0) return;

@@ -188,9 +188,12 @@ library OrderBookLogic {
             revert IOrderBook.MaxFillsOutOfRange(params.maxFills, MAX_FILLS);
         }
         bool resting = params.kind == IOrderBook.OrderKind.Limit || params.kind == IOrderBook.OrderKind.PostOnly;
+        // Time rule: a good-till-time order must expire in the future.
+        // solhint-disable not-rely-on-time
         if (params.expiresAt != 0 && (!resting || params.expiresAt <= block.timestamp)) {
             revert IOrderBook.OrderExpiryInvalid(params.expiresAt, block.timestamp);
         }
+        // solhint-enable not-rely-on-time
     }
 
     /// @dev The taker's starting state: quantity (reduce-only clipped to the position), the band in
@@ -312,6 +315,8 @@ library OrderBookLogic {
             address maker = s.accountsById[uint32(ref >> 8)];
             --taker.budget;
             IOrderBook.CancelReason reason = IOrderBook.CancelReason.Owner;
+            // Time rule: a good-till-time order is cancelled once its time has passed (the second test).
+            // solhint-disable not-rely-on-time
             if (outOfBand) {
                 reason = IOrderBook.CancelReason.OutOfBand;
             } else if (order.expiresAt != 0 && order.expiresAt <= block.timestamp) {
@@ -326,6 +331,7 @@ library OrderBookLogic {
                     _clip(s, ctx.seriesId, ref, order, level, maker, reducible);
                 }
             }
+            // solhint-enable not-rely-on-time
             if (reason != IOrderBook.CancelReason.Owner) {
                 OrderQueue.popHead(s, ctx.seriesId, ref, order, level, maker, reason);
                 continue;

@@ -31,6 +31,8 @@ library OrderCancelLogic {
         S.SeriesRecord storage record = S.requireSeries(s, seriesId);
         IOrderBook.CancelReason reason = IOrderBook.CancelReason.Owner;
         if (!OrderQueue.isOwnerOrOperator(s, account)) {
+            // Time rule: anyone may cancel the orders of an expired series.
+            // solhint-disable-next-line not-rely-on-time
             if (block.timestamp >= record.spec.expiry) {
                 reason = IOrderBook.CancelReason.SeriesExpired;
             } else {

@@ -23,9 +23,13 @@ library SettlementLogic {
         if (settlement.status != IClearinghouse.SettlementStatus.None) {
             revert IClearinghouse.SettlementStatusInvalid(seriesId, S.effectiveStatus(settlement));
         }
+        // Time rule: a settlement price is proposed only after expiry.
+        // solhint-disable-next-line not-rely-on-time
         if (block.timestamp < spec.expiry) revert IClearinghouse.SeriesNotExpired(seriesId, spec.expiry);
         _requireCompleteData(oracle, seriesId, spec);
         (uint256 twapX18, uint256 rounds) = _settlementTwap(oracle, seriesId, spec);
+        // Time rule: the dispute window starts with the proposal.
+        // solhint-disable-next-line not-rely-on-time
         uint256 finalAt = block.timestamp + s.disputeWindowSec;
         settlement.status = IClearinghouse.SettlementStatus.Proposed;
         settlement.finalAt = uint64(finalAt);
@@ -40,6 +44,8 @@ library SettlementLogic {
         if (settlement.status != IClearinghouse.SettlementStatus.Proposed) {
             revert IClearinghouse.SettlementStatusInvalid(seriesId, settlement.status);
         }
+        // Time rule: a challenge comes within the dispute window.
+        // solhint-disable-next-line not-rely-on-time
         if (block.timestamp >= settlement.finalAt)
             revert IClearinghouse.DisputeWindowClosed(seriesId, settlement.finalAt);
         settlement.status = IClearinghouse.SettlementStatus.Challenged;
@@ -55,6 +61,8 @@ library SettlementLogic {
             revert IClearinghouse.SettlementStatusInvalid(seriesId, status);
         }
         uint256 availableAt = uint256(spec.expiry) + s.governanceGraceSec;
+        // Time rule: the governance fallback waits its grace period after expiry.
+        // solhint-disable-next-line not-rely-on-time
         if (block.timestamp < availableAt) revert IClearinghouse.GovernanceGracePending(seriesId, availableAt);
         if (status == IClearinghouse.SettlementStatus.None) _requireDataUnavailable(oracle, seriesId, spec);
         uint256 referenceX18 = _lastIndexOrZero(oracle, spec.feedId);
@@ -64,6 +72,8 @@ library SettlementLogic {
         }
         settlement.status = IClearinghouse.SettlementStatus.Final;
         settlement.governed = true;
+        // Time rule: the time the governed price became final.
+        // solhint-disable-next-line not-rely-on-time
         settlement.finalAt = uint64(block.timestamp);
         settlement.priceX18 = priceX18;
         emit IClearinghouse.SettlementGoverned(seriesId, priceX18, referenceX18);
@@ -109,6 +119,8 @@ library SettlementLogic {
         } catch {} // solhint-disable-line no-empty-blocks
         if (lastObservedAt >= spec.expiry) return;
         uint256 readyAt = uint256(spec.expiry) + oracle.feedConfig(spec.feedId).params.maxAgeSec;
+        // Time rule: without a round after expiry, the data is complete only once the max age has passed.
+        // solhint-disable-next-line not-rely-on-time
         if (block.timestamp <= readyAt)
             revert IClearinghouse.SettlementDataIncomplete(seriesId, lastObservedAt, readyAt);
     }

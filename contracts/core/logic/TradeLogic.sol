@@ -66,6 +66,8 @@ library TradeLogic {
         ctx.spec.tickSizeX18 = spec.tickSizeX18;
         ctx.spec.minQty = spec.minQty;
         ctx.risk = record.risk;
+        // Time rule: no trading at or after expiry.
+        // solhint-disable-next-line not-rely-on-time
         if (block.timestamp >= ctx.spec.expiry) revert IClearinghouse.SeriesExpired(seriesId, ctx.spec.expiry);
         (ctx.indexX18, ctx.indexObservedAt, , ctx.indexStale) = oracle.peekLatest(ctx.spec.feedId);
         // Inside the window, the first trade after each oracle round caches the window average.
@@ -172,6 +174,8 @@ library TradeLogic {
             market.basisEmaX18,
             market.lastBasisSampleX18,
             market.lastBasisSampleAt,
+            // Time rule: the basis EMA decays with the time since its last sample.
+            // solhint-disable-next-line not-rely-on-time
             block.timestamp,
             MarginLogic.BASIS_EMA_PERIOD_SEC
         );
@@ -182,6 +186,8 @@ library TradeLogic {
         );
         market.basisEmaX18 = emaX18.toInt128();
         market.lastBasisSampleX18 = sampleX18.toInt128();
+        // Time rule: the time of the basis sample.
+        // solhint-disable-next-line not-rely-on-time
         market.lastBasisSampleAt = uint32(block.timestamp);
         emit IClearinghouse.BasisSampled(ctx.seriesId, sampleX18, emaX18);
     }

@@ -48,9 +48,10 @@
  * partial below what is required, a stale index, a batch, the fund's cover, covers with an empty, short and
  * sufficient fund). Contract bugs found on the way are kept at the end of the file as named regression tests.
  *
- * Profile and replay (environment): OB_SEED (default 20260515), OB_RUNS (runs of the order book profile with
- * 6-decimal collateral, default 8; 18 decimals run half as many), OB_STEPS (its random operations per run,
- * default 50), OB_LQ_RUNS and OB_LQ_STEPS (the same for the liquidation profile, default 12 and 100), OB_PATH
+ * The default random profile (order book operations at the default weights) runs in the system campaign,
+ * test/invariant/System.campaign.test.ts, which adds the oracle, governance and settlement operations.
+ * Profile and replay (environment): OB_SEED (default 20260515), OB_LQ_RUNS and OB_LQ_STEPS (runs with 6-decimal collateral, 18 decimals run half as many, and random
+ * operations per run of the liquidation profile, default 12 and 100), OB_PATH
  * (the fast-check path printed with a failure, with the command that replays it), OB_STATS=1 (prints how often
  * each operation succeeded or reverted with each error, and each event), OB_DEBUG=1 (prints every step, the
  * model's prediction and the book after it).
@@ -66,8 +67,6 @@ import fc from "fast-check";
 import {
   outcomeCounts,
   SEED,
-  RUNS,
-  STEPS,
   LIQUIDATION_RUNS,
   LIQUIDATION_STEPS,
   PATH,
@@ -102,7 +101,7 @@ async function assertWithReplay<Ts extends unknown[]>(
     await fc.assert(property, parameters);
   } catch (error) {
     const path = /path: "([^"]*)"/.exec((error as Error).message)?.[1] ?? "<path below>";
-    const stepsVar = steps === STEPS ? `OB_STEPS=${STEPS}` : `OB_LQ_STEPS=${steps}`;
+    const stepsVar = `OB_LQ_STEPS=${steps}`;
     const replay = `OB_SEED=${SEED} ${stepsVar} OB_PATH=${path} npx hardhat test --no-compile test/invariant/OrderBook.invariant.test.ts --grep "${grep}"`;
     console.error(`\n${name} failed with seed ${SEED}; replay: ${replay}`);
     const cause = (error as Error).cause;
@@ -155,17 +154,16 @@ async function deploy18WithLiquidators() {
 }
 
 const SETTINGS = [
-  { decimals: 6, fixture: deploy6WithLiquidators, runs: RUNS, liquidationRuns: LIQUIDATION_RUNS },
+  { decimals: 6, fixture: deploy6WithLiquidators, liquidationRuns: LIQUIDATION_RUNS },
   {
     decimals: 18,
     fixture: deploy18WithLiquidators,
-    runs: Math.max(1, Math.ceil(RUNS / 2)),
     liquidationRuns: Math.max(1, Math.ceil(LIQUIDATION_RUNS / 2)),
   },
 ];
 
 /**
- * Outcomes the liquidation campaign reaches with the default profile (OB_SEED, OB_RUNS, OB_LQ_RUNS, OB_STEPS
+ * Outcomes the liquidation campaign reaches with the default profile (OB_SEED, OB_LQ_RUNS, OB_LQ_STEPS
  * unset): a guard against a change of the generators that quietly stops exercising liquidations.
  */
 const LIQUIDATION_OUTCOMES = [
@@ -194,7 +192,7 @@ const DEFAULT_PROFILE = ["OB_SEED", "OB_LQ_RUNS", "OB_LQ_STEPS", "OB_PATH"].ever
 );
 
 describe("OrderBook invariants (model-based random sequences against the reference engine)", function () {
-  this.timeout(Math.max(300_000, (RUNS * STEPS + LIQUIDATION_RUNS * LIQUIDATION_STEPS) * 3_000));
+  this.timeout(Math.max(300_000, LIQUIDATION_RUNS * LIQUIDATION_STEPS * 3_000));
 
   after(function () {
     if (!STATS) return;
@@ -228,20 +226,8 @@ describe("OrderBook invariants (model-based random sequences against the referen
     }
   });
 
-  for (const { decimals, fixture, runs } of SETTINGS) {
-    describe(`collateral with ${decimals} decimals`, function () {
-      it(`A.1 conservation, A.2 zero-sum, A.3 aggregates, A.4 account state, D.17 uncrossed FIFO book and 25 no foreign change after every step of ${runs} runs x ${STEPS} random operations; fills and errors equal the model's`, async function () {
-        const grep = `collateral with ${decimals} decimals`;
-        await assertWithReplay(
-          `order book campaign (${decimals} decimals)`,
-          campaign(fixture, decimals, "default", STEPS),
-          runs,
-          grep,
-          STEPS,
-        );
-      });
-    });
-  }
+  // The default profile (every order type, cancels, replaces, oracle moves) runs in the system campaign
+  // (test/invariant/System.campaign.test.ts), with the same operations and the system's on top.
 
   describe("liquidations and deleveraging", function () {
     before(function () {

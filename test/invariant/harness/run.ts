@@ -27,8 +27,6 @@ export function envInt(name: string, fallback: number): number {
 }
 
 export const SEED = envInt("OB_SEED", 20_260_515);
-export const RUNS = envInt("OB_RUNS", 8);
-export const STEPS = envInt("OB_STEPS", 50);
 /** Runs of the liquidation profile with 6-decimal collateral (18 decimals run half as many). */
 export const LIQUIDATION_RUNS = envInt("OB_LQ_RUNS", 12);
 /** Random operations per run of the liquidation profile (several steps each: shocks, levers). */

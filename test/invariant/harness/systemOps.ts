@@ -9,7 +9,6 @@ import fc from "fast-check";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { ZeroHash, keccak256, toUtf8Bytes } from "ethers";
-import { BookSettlementStatus } from "../../../sdk";
 import type { SettlementOracleData } from "../../../sdk";
 import type { TokenpitTimelock } from "../../../typechain-types";
 import { AIT, GPUH } from "../../fixtures/clearinghouse";
@@ -365,16 +364,6 @@ export async function runSystemOp(r: Run, op: SystemOp): Promise<void> {
     case "executeRisk":
       return executeRisk(r, nextTime(r, op.gap));
   }
-}
-
-/** Whether the series' settlement is final now (for the weights of later operations). */
-export function settlementFinal(r: Run): boolean {
-  return (
-    r.book.settlementOf({
-      nowSec: r.clock.now,
-      oracle: { indexX18: 0n, observedAt: 0n, stale: false, windowAverageX18: 0n },
-    }).status === BookSettlementStatus.Final
-  );
 }
 
 // ---------------------------------------------------------------------------------------------

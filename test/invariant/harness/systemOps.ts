@@ -16,7 +16,7 @@ import { signRound } from "../../fixtures/oracle";
 import { replacer } from "../../model/ClearinghouseModel";
 import { DAY, GAS_LIMIT, HOUR, accounts, callEnv, count, nextTime, step, transact } from "./run";
 import type { Run, Signer } from "./run";
-import { movedPrice, participants, publishIndex } from "./actions";
+import { movedPrice, participants, publishIndex, warp } from "./actions";
 import { RISK_PRESETS, weighted } from "./randomOps";
 
 /** The timelock that holds the market admin role in the system campaign, and its delay. */
@@ -104,16 +104,6 @@ async function expire(r: Run, op: Extract<SystemOp, { kind: "expire" }>): Promis
   const at = target > r.clock.now ? target : r.clock.now + 1n;
   r.horizon = r.clock.spec.expiry + 120n * DAY;
   await step(r, `t=${at} expire (expiry + ${at - r.clock.spec.expiry}s)`, async () => {
-    await time.increaseTo(at);
-    r.clock.advanceTo(at);
-    r.mayChange = new Set();
-    r.touchedOrderIds = new Set();
-  });
-}
-
-async function warpLong(r: Run, gap: bigint): Promise<void> {
-  const at = nextTime(r, gap, 900n);
-  await step(r, `t=${at} warp +${at - r.clock.now}s`, async () => {
     await time.increaseTo(at);
     r.clock.advanceTo(at);
     r.mayChange = new Set();
@@ -338,7 +328,7 @@ export async function runSystemOp(r: Run, op: SystemOp): Promise<void> {
     case "expire":
       return expire(r, op);
     case "warpLong":
-      return warpLong(r, op.gap);
+      return warp(r, nextTime(r, op.gap, 900n));
     case "finalize":
       return finalize(r, participants(r)[op.sender % 4], nextTime(r, op.gap));
     case "challenge":

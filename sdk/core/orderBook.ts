@@ -3,8 +3,11 @@
  * parts of `TradeLogic`, `MarginLogic` and `Clearinghouse` they run through (context and band, fills,
  * open interest, fees, the basis sample, account health with the order reserve, deposits and withdrawals).
  *
- * One series (the accounts trade no other), with the accounts' cash. bigint only, no chain access: the
- * caller passes the block time, the caller's address and the oracle's latest reading (`OracleReading`).
+ * One or more series (`spec` and `moreSeries`), each with its own book, positions, order sums, market
+ * state, risk parameters and settlement, and the accounts' cash across them: health sums every series in
+ * the account's series set, which keeps the contract's lane order (`SeriesSet`). bigint only, no chain
+ * access: the caller passes the block time, the caller's address and the oracle's latest reading
+ * (`OracleReading`, one for every series or one per series).
  * Every operation either succeeds, changing the state and returning the events the contract emits (in
  * emission order), or reverts with the contract's custom error (name and arguments) and changes nothing.
  * Each method mirrors the Solidity function of the same name, check for check and rounding for rounding;
@@ -20,9 +23,9 @@
  *
  * Liquidation and deficits (`LiquidationLogic`, `DeficitLogic`, `PositionTransfer`, the rules in
  * `ILiquidation`): `liquidate`, `liquidateBatch`, `deleverage`, `coverDeficit`, and the insurance fund's
- * `contributeInsurance` and `withdrawInsurance`, in their own section below. Other listed series (ids
- * 1..seriesCount other than the traded one) are assumed to share the traded series' feed and expiry, and
- * no account holds a position or an order in them.
+ * `contributeInsurance` and `withdrawInsurance`, in their own section below. Listed series the model does
+ * not trade (ids 1..seriesCount without a spec) are assumed to share the first series' feed and expiry,
+ * and no account holds a position or an order in them.
  */
 import { TokenpitError } from "../errors";
 import { BPS } from "../math/bps";
@@ -146,6 +149,7 @@ export interface BookFill {
 export type BookEvent =
   | {
       name: "OrderPlaced";
+      seriesId: bigint;
       orderId: bigint;
       account: string;
       isBuy: boolean;
@@ -155,10 +159,18 @@ export type BookEvent =
       qty: bigint;
       expiresAt: bigint;
     }
-  | ({ name: "OrderFilled" } & BookFill)
-  | { name: "OrderCancelled"; orderId: bigint; account: string; cancelledQty: bigint; reason: CancelReason }
+  | ({ name: "OrderFilled"; seriesId: bigint } & BookFill)
+  | {
+      name: "OrderCancelled";
+      seriesId: bigint;
+      orderId: bigint;
+      account: string;
+      cancelledQty: bigint;
+      reason: CancelReason;
+    }
   | {
       name: "TakerOrderFilled";
+      seriesId: bigint;
       taker: string;
       takerOrderId: bigint;
       isBuy: boolean;
@@ -166,7 +178,7 @@ export type BookEvent =
       notionalX18: bigint;
       takerFeeX18: bigint;
     }
-  | { name: "BasisSampled"; sampleX18: bigint; emaX18: bigint }
+  | { name: "BasisSampled"; seriesId: bigint; sampleX18: bigint; emaX18: bigint }
   | { name: "Deposited"; account: string; from: string; amountRaw: bigint; amountX18: bigint }
   | { name: "Withdrawn"; account: string; to: string; amountRaw: bigint }
   | { name: "OperatorSet"; owner: string; operator: string; approved: boolean }
@@ -174,6 +186,7 @@ export type BookEvent =
       name: "Liquidated";
       account: string;
       liquidator: string;
+      seriesId: bigint;
       sizeChangeQty: bigint;
       markX18: bigint;
       penaltyX18: bigint;
@@ -191,14 +204,15 @@ export type BookEvent =
       name: "Deleveraged";
       account: string;
       counterparty: string;
+      seriesId: bigint;
       sizeChangeQty: bigint;
       markX18: bigint;
       haircutX18: bigint;
     }
-  | { name: "SettlementProposed"; priceX18: bigint; roundsInWindow: bigint; finalAt: bigint }
-  | { name: "SettlementChallenged"; guardian: string; priceX18: bigint }
-  | { name: "SettlementGoverned"; priceX18: bigint; referencePriceX18: bigint }
-  | { name: "AccountSettled"; account: string; sizeQty: bigint; pnlX18: bigint }
+  | { name: "SettlementProposed"; seriesId: bigint; priceX18: bigint; roundsInWindow: bigint; finalAt: bigint }
+  | { name: "SettlementChallenged"; seriesId: bigint; guardian: string; priceX18: bigint }
+  | { name: "SettlementGoverned"; seriesId: bigint; priceX18: bigint; referencePriceX18: bigint }
+  | { name: "AccountSettled"; account: string; seriesId: bigint; sizeQty: bigint; pnlX18: bigint }
   | { name: "InsuranceContributed"; from: string; amountRaw: bigint }
   | { name: "InsuranceWithdrawn"; to: string; amountRaw: bigint };
 
@@ -221,7 +235,7 @@ export interface BookAccountHealth {
   orderMarginX18: bigint;
 }
 
-/** The fixed terms of the series the model trades. */
+/** The fixed terms of a series the model trades. */
 export interface BookSeriesSpec {
   seriesId: bigint;
   expiry: bigint;
@@ -272,7 +286,10 @@ export interface OracleReading {
 /** The block a view runs in. */
 export interface BlockEnv {
   nowSec: bigint;
+  /** The reading of every series without its own in `oracleBySeries`. */
   oracle: OracleReading;
+  /** Readings of series whose feed or averaging window differs from `oracle`'s, by series id. */
+  oracleBySeries?: ReadonlyMap<bigint, OracleReading>;
 }
 
 /** The block and the caller (`msg.sender`) of a transaction. */
@@ -282,11 +299,14 @@ export interface CallEnv extends BlockEnv {
 
 /** Everything the model starts from. */
 export interface OrderBookConfig {
+  /** The first series the model trades (the default of the views' `seriesId`). */
   spec: BookSeriesSpec;
   risk: BookRiskParams;
+  /** Further series the model trades, each with its own terms and risk parameters. */
+  moreSeries?: readonly { spec: BookSeriesSpec; risk: BookRiskParams }[];
   insuranceFeeShareBps: bigint;
   collateralDecimals: number;
-  /** Series listed on the clearinghouse (ids 1..seriesCount); the model trades `spec.seriesId` only. */
+  /** Series listed on the clearinghouse (ids 1..seriesCount; default: the highest traded id). */
   seriesCount?: bigint;
   /** The settlement rules (`finalizeSettlement` and the governance price need them; defaults: none). */
   settlementRules?: SettlementRules;
@@ -449,6 +469,7 @@ export function orderMargin(
 
 interface StoredOrder {
   orderId: bigint;
+  seriesId: bigint;
   account: string;
   slot: bigint;
   isBuy: boolean;
@@ -474,59 +495,42 @@ function emptyExposure(): StoredExposure {
   return { buyQty: 0n, sellQty: 0n, buyTickQty: 0n, sellTickQty: 0n, slotBitmap: 0n, sequence: 0n };
 }
 
-/** Everything a transaction can change; cloned so that a revert changes nothing. */
-class BookState {
-  cash = new Map<string, bigint>();
+/** `SeriesSet.CAPACITY`: the series an account can hold at once. */
+const SERIES_SET_CAPACITY = 8;
+
+/** One series: its terms, risk parameters, book, positions, order sums, market state and settlement. */
+class SeriesState {
   positions = new Map<string, PositionState>();
-  /** Accounts whose series set holds the series (`Account.seriesSet`). */
-  seriesMembers = new Set<string>();
   exposures = new Map<string, StoredExposure>();
-  accountIds = new Map<string, bigint>();
-  accountCount = 0n;
-  orders = new Map<bigint, StoredOrder>();
   bids = new Map<bigint, StoredLevel>();
   asks = new Map<bigint, StoredLevel>();
-  /** `${owner}>${operator}` of approved operators. */
-  operators = new Set<string>();
   market: BookMarketState = { openInterestQty: 0n, lastBasisSampleAt: 0n, basisEmaX18: 0n, lastBasisSampleX18: 0n };
-  insuranceFundX18 = 0n;
-  feePoolX18 = 0n;
-  paused = false;
   settlement: BookSettlement = { status: 0n, governed: false, finalAt: 0n, priceX18: 0n };
 
   constructor(
+    readonly spec: BookSeriesSpec,
     public risk: BookRiskParams,
-    public insuranceFeeShareBps: bigint,
   ) {}
 
-  clone(): BookState {
-    const copy = new BookState({ ...this.risk }, this.insuranceFeeShareBps);
-    copy.cash = new Map(this.cash);
+  get seriesId(): bigint {
+    return this.spec.seriesId;
+  }
+
+  clone(): SeriesState {
+    const copy = new SeriesState(this.spec, { ...this.risk });
     copy.positions = new Map([...this.positions].map(([a, p]) => [a, { ...p }]));
-    copy.seriesMembers = new Set(this.seriesMembers);
     copy.exposures = new Map([...this.exposures].map(([a, e]) => [a, { ...e }]));
-    copy.accountIds = new Map(this.accountIds);
-    copy.accountCount = this.accountCount;
-    copy.orders = new Map([...this.orders].map(([id, o]) => [id, { ...o }]));
     const levels = (side: Map<bigint, StoredLevel>) =>
       new Map([...side].map(([tick, l]) => [tick, { qty: l.qty, orderIds: [...l.orderIds] }]));
     copy.bids = levels(this.bids);
     copy.asks = levels(this.asks);
-    copy.operators = new Set(this.operators);
     copy.market = { ...this.market };
-    copy.insuranceFundX18 = this.insuranceFundX18;
-    copy.feePoolX18 = this.feePoolX18;
-    copy.paused = this.paused;
     copy.settlement = { ...this.settlement };
     return copy;
   }
 
   position(account: string): PositionState {
     return this.positions.get(account) ?? { sizeQty: 0n, openNotionalX18: 0n };
-  }
-
-  cashOf(account: string): bigint {
-    return this.cash.get(account) ?? 0n;
   }
 
   exposure(account: string): StoredExposure {
@@ -540,6 +544,63 @@ class BookState {
 
   side(isBuy: boolean): Map<bigint, StoredLevel> {
     return isBuy ? this.bids : this.asks;
+  }
+}
+
+/** Everything a transaction can change; cloned so that a revert changes nothing. */
+class BookState {
+  cash = new Map<string, bigint>();
+  /** Each account's series set, lane by lane (`Account.seriesSet`; 0 is an empty lane). */
+  seriesSets = new Map<string, bigint[]>();
+  accountIds = new Map<string, bigint>();
+  accountCount = 0n;
+  orders = new Map<bigint, StoredOrder>();
+  /** `${owner}>${operator}` of approved operators. */
+  operators = new Set<string>();
+  insuranceFundX18 = 0n;
+  feePoolX18 = 0n;
+  paused = false;
+
+  constructor(
+    public series: Map<bigint, SeriesState>,
+    public insuranceFeeShareBps: bigint,
+  ) {}
+
+  clone(): BookState {
+    const copy = new BookState(
+      new Map([...this.series].map(([id, book]) => [id, book.clone()])),
+      this.insuranceFeeShareBps,
+    );
+    copy.cash = new Map(this.cash);
+    copy.seriesSets = new Map([...this.seriesSets].map(([a, lanes]) => [a, [...lanes]]));
+    copy.accountIds = new Map(this.accountIds);
+    copy.accountCount = this.accountCount;
+    copy.orders = new Map([...this.orders].map(([id, o]) => [id, { ...o }]));
+    copy.operators = new Set(this.operators);
+    copy.insuranceFundX18 = this.insuranceFundX18;
+    copy.feePoolX18 = this.feePoolX18;
+    copy.paused = this.paused;
+    return copy;
+  }
+
+  /** The state of a series the model trades; a model error for any other. */
+  book(seriesId: bigint): SeriesState {
+    const book = this.series.get(seriesId);
+    if (book === undefined) throw new OrderBookModelError(`the model does not trade series ${seriesId}`);
+    return book;
+  }
+
+  cashOf(account: string): bigint {
+    return this.cash.get(account) ?? 0n;
+  }
+
+  /** The account's series set in lane order (non-empty lanes only). */
+  seriesOf(account: string): bigint[] {
+    return (this.seriesSets.get(account) ?? []).filter((id) => id !== 0n);
+  }
+
+  holds(account: string, seriesId: bigint): boolean {
+    return this.seriesOf(account).includes(seriesId);
   }
 
   isOwnerOrOperator(sender: string, account: string): boolean {
@@ -561,8 +622,11 @@ function revert(name: string, ...args: unknown[]): never {
   throw new Revert(name, args);
 }
 
-/** `TradeLogic.TradeContext`, less the spec (fixed in the model). */
+/** `TradeLogic.TradeContext`: the series, its terms, risk and oracle reading, the mark. */
 interface TradeContext {
+  seriesId: bigint;
+  spec: BookSeriesSpec;
+  book: SeriesState;
   risk: BookRiskParams;
   indexX18: bigint;
   indexObservedAt: bigint;
@@ -627,7 +691,6 @@ class BookTransaction {
   readonly fills: BookFill[] = [];
 
   constructor(
-    private readonly spec: BookSeriesSpec,
     private readonly seriesCount: bigint,
     private readonly decimals: number,
     readonly s: BookState,
@@ -648,7 +711,7 @@ class BookTransaction {
 
   replaceOrder(orderId: bigint, params: OrderParams): PlaceOutput {
     const order = this.requireOrder(orderId);
-    if (params.seriesId !== this.spec.seriesId || order.account !== params.account) {
+    if (params.seriesId !== order.seriesId || order.account !== params.account) {
       revert("ReplaceMismatch", orderId, params.seriesId, params.account);
     }
     this.requireOwnerOrOperator(order.account);
@@ -667,19 +730,17 @@ class BookTransaction {
     this.requireSeries(seriesId);
     let reason: CancelReason = CancelReason.Owner;
     if (!this.s.isOwnerOrOperator(this.env.sender, account)) {
-      if (this.now >= this.spec.expiry) {
+      if (this.now >= this.expiryOf(seriesId)) {
         reason = CancelReason.SeriesExpired;
       } else {
-        const health = healthOf(this.spec, this.s, this.env, account, undefined);
+        const health = healthOf(this.s, this.env, account, undefined);
         if (health.equityX18 >= health.maintenanceMarginX18) {
           revert("AccountNotBelowMaintenance", account, health.equityX18, health.maintenanceMarginX18);
         }
         reason = CancelReason.Unhealthy;
       }
     }
-    const orders = [...this.s.orders.values()]
-      .filter((o) => o.account === account)
-      .sort((a, b) => (a.slot < b.slot ? -1 : 1));
+    const orders = this.ordersOf(account, seriesId);
     for (const order of orders) this.remove(order, reason);
     return BigInt(orders.length);
   }
@@ -700,7 +761,7 @@ class BookTransaction {
     if (to === ZERO_ADDRESS) revert("ZeroAddress");
     this.settleFinalSeries(account);
     const amountX18 = this.toX18(amountRaw);
-    const available = healthOf(this.spec, this.s, this.env, account, undefined).withdrawableX18;
+    const available = healthOf(this.s, this.env, account, undefined).withdrawableX18;
     if (amountX18 > available) revert("InsufficientFreeCollateral", account, amountX18, available);
     this.s.cash.set(account, this.s.cashOf(account) - amountX18);
     this.events.push({ name: "Withdrawn", account, to, amountRaw });
@@ -720,13 +781,14 @@ class BookTransaction {
 
   private place(params: OrderParams): PlaceOutput {
     const ctx = this.context(params.seriesId);
-    this.validate(params);
-    const position = { ...this.s.position(params.account) };
+    this.validate(ctx, params);
+    this.settleFinalSeries(params.account);
+    const position = { ...ctx.book.position(params.account) };
     const taker = this.takerOf(ctx, params, position);
-    if (taker.resting) this.open(params, taker);
+    if (taker.resting) this.open(ctx, params, taker);
     if (params.kind !== OrderKind.PostOnly) this.match(ctx, taker);
     if (taker.filled !== 0n) this.settleTaker(ctx, taker, position);
-    const result = this.finish(params, taker);
+    const result = this.finish(ctx, params, taker);
     this.checkAccount(ctx, taker, position, result.restingQty !== 0n && !params.reduceOnly);
     return { result, fills: this.fills };
   }
@@ -734,24 +796,26 @@ class BookTransaction {
   /** `TradeLogic.context`: the series must be listed and not expired; the mark from the oracle reading. */
   private context(seriesId: bigint): TradeContext {
     this.requireSeries(seriesId);
-    if (seriesId !== this.spec.seriesId) {
-      throw new OrderBookModelError(`the model trades series ${this.spec.seriesId} only, not ${seriesId}`);
-    }
-    if (this.now >= this.spec.expiry) revert("SeriesExpired", seriesId, this.spec.expiry);
-    const oracle = this.env.oracle;
+    const book = this.s.book(seriesId);
+    const spec = book.spec;
+    if (this.now >= spec.expiry) revert("SeriesExpired", seriesId, spec.expiry);
+    const oracle = oracleOf(this.env, seriesId);
     return {
-      risk: { ...this.s.risk },
+      seriesId,
+      spec,
+      book,
+      risk: { ...book.risk },
       indexX18: oracle.indexX18,
       indexObservedAt: oracle.observedAt,
       indexStale: oracle.stale,
-      markX18: markOf(this.spec, this.s, this.env),
+      markX18: markOf(book, this.env),
     };
   }
 
-  private validate(params: OrderParams): void {
+  private validate(ctx: TradeContext, params: OrderParams): void {
     const seriesId = params.seriesId;
     if (params.account === ZERO_ADDRESS) revert("ZeroAddress");
-    const lot = this.spec.minQty;
+    const lot = ctx.spec.minQty;
     if (params.qty < lot) revert("QtyBelowMinimum", seriesId, params.qty, lot);
     if (params.qty % lot !== 0n) revert("QtyNotMultipleOfLot", seriesId, params.qty, lot);
     if (params.qty > MAX_ORDER_QTY) revert("QtyTooLarge", seriesId, params.qty, MAX_ORDER_QTY);
@@ -784,7 +848,7 @@ class BookTransaction {
       if (ctx.indexStale) revert("IndexStale", params.seriesId, ctx.indexObservedAt);
     }
     const { minPriceX18, maxPriceX18 } = band(ctx.markX18, ctx.risk.orderBandBps);
-    const tickSize = this.spec.tickSizeX18;
+    const tickSize = ctx.spec.tickSizeX18;
     const { bandMinTick, bandMaxTick } = bandTicks(ctx.markX18, ctx.risk.orderBandBps, tickSize);
     const tick = params.tick;
     let limitTick: bigint;
@@ -824,27 +888,28 @@ class BookTransaction {
   }
 
   /** `_open`: a Limit or PostOnly order gets its id (lowest free slot, next sequence) and is announced. */
-  private open(params: OrderParams, taker: Taker): void {
-    if (params.kind === OrderKind.PostOnly) this.requireNoCross(params.seriesId, taker);
-    const { slot, sequence } = this.allocate(params.account, params.seriesId);
+  private open(ctx: TradeContext, params: OrderParams, taker: Taker): void {
+    if (params.kind === OrderKind.PostOnly) this.requireNoCross(ctx, taker);
+    const { slot, sequence } = this.allocate(ctx.book, params.account);
     taker.slot = slot;
     taker.sequence = sequence;
     taker.orderId = orderIdOf(params.seriesId, refOf(this.accountIdOf(params.account), slot), sequence);
     this.events.push({
       name: "OrderPlaced",
+      seriesId: params.seriesId,
       orderId: taker.orderId,
       account: params.account,
       isBuy: params.isBuy,
       kind: params.kind,
       reduceOnly: params.reduceOnly,
-      priceX18: params.tick * this.spec.tickSizeX18,
+      priceX18: params.tick * ctx.spec.tickSizeX18,
       qty: taker.remaining,
       expiresAt: params.expiresAt,
     });
   }
 
   /** `_finish`: the remainder rests unless it still crosses with its budget spent; fill-or-kill reverts. */
-  private finish(params: OrderParams, taker: Taker): PlaceResult {
+  private finish(ctx: TradeContext, params: OrderParams, taker: Taker): PlaceResult {
     const result: PlaceResult = {
       orderId: taker.orderId,
       filledQty: taker.filled,
@@ -855,8 +920,8 @@ class BookTransaction {
       if (params.kind === OrderKind.FillOrKill) {
         revert("FillOrKillUnfilled", params.seriesId, taker.filled, taker.filled + taker.remaining);
       }
-      if (taker.resting && (taker.budget !== 0n || !this.crosses(taker))) {
-        this.rest(params, taker.slot, taker.sequence, taker.remaining);
+      if (taker.resting && (taker.budget !== 0n || !this.crosses(ctx, taker))) {
+        this.rest(ctx, params, taker.slot, taker.sequence, taker.remaining);
         result.restingQty = taker.remaining;
         return result;
       }
@@ -864,6 +929,7 @@ class BookTransaction {
       if (taker.resting) {
         this.events.push({
           name: "OrderCancelled",
+          seriesId: params.seriesId,
           orderId: taker.orderId,
           account: params.account,
           cancelledQty: taker.remaining,
@@ -872,15 +938,15 @@ class BookTransaction {
       }
     }
     // The order did not rest; its sequence number is still spent.
-    if (taker.resting) this.s.exposure(params.account).sequence = taker.sequence;
+    if (taker.resting) ctx.book.exposure(params.account).sequence = taker.sequence;
     return result;
   }
 
   /** `_allocate`: the lowest free slot and the next sequence number. */
-  private allocate(account: string, seriesId: bigint): { slot: bigint; sequence: bigint } {
-    const exposure = this.s.exposures.get(account) ?? emptyExposure();
+  private allocate(book: SeriesState, account: string): { slot: bigint; sequence: bigint } {
+    const exposure = book.exposures.get(account) ?? emptyExposure();
     const used = exposure.slotBitmap;
-    if (used === 2n ** 32n - 1n) revert("TooManyOpenOrders", account, seriesId, MAX_OPEN_ORDERS);
+    if (used === 2n ** 32n - 1n) revert("TooManyOpenOrders", account, book.seriesId, MAX_OPEN_ORDERS);
     let slot = 0n;
     while ((used & (1n << slot)) !== 0n) slot += 1n;
     return { slot, sequence: exposure.sequence + 1n };
@@ -897,15 +963,15 @@ class BookTransaction {
     return accountId;
   }
 
-  private requireNoCross(seriesId: bigint, taker: Taker): void {
-    const best = bestOpposite(this.s, taker.isBuy);
+  private requireNoCross(ctx: TradeContext, taker: Taker): void {
+    const best = bestOpposite(ctx.book, taker.isBuy);
     if (best !== undefined && (taker.isBuy ? best <= taker.limitTick : best >= taker.limitTick)) {
-      revert("PostOnlyWouldCross", seriesId, taker.limitTick, best);
+      revert("PostOnlyWouldCross", ctx.seriesId, taker.limitTick, best);
     }
   }
 
-  private crosses(taker: Taker): boolean {
-    const best = bestOpposite(this.s, taker.isBuy);
+  private crosses(ctx: TradeContext, taker: Taker): boolean {
+    const best = bestOpposite(ctx.book, taker.isBuy);
     return best !== undefined && (taker.isBuy ? best <= taker.limitTick : best >= taker.limitTick);
   }
 
@@ -913,14 +979,14 @@ class BookTransaction {
 
   private match(ctx: TradeContext, taker: Taker): void {
     while (taker.remaining !== 0n && taker.budget !== 0n) {
-      const tick = bestOpposite(this.s, taker.isBuy);
+      const tick = bestOpposite(ctx.book, taker.isBuy);
       if (tick === undefined || (taker.isBuy ? tick > taker.limitTick : tick < taker.limitTick)) break;
       this.matchLevel(ctx, taker, tick);
     }
   }
 
   private matchLevel(ctx: TradeContext, taker: Taker, tick: bigint): void {
-    const opposite = this.s.side(!taker.isBuy);
+    const opposite = ctx.book.side(!taker.isBuy);
     const level = opposite.get(tick);
     if (level === undefined) throw new OrderBookModelError(`no level at active tick ${tick}`);
     const outOfBand = tick < taker.bandMinTick || tick > taker.bandMaxTick;
@@ -936,7 +1002,7 @@ class BookTransaction {
       } else if (maker === taker.account) {
         reason = CancelReason.SelfTrade;
       } else if (order.reduceOnly) {
-        const reducibleQty = reducible(this.s.position(maker).sizeQty, !taker.isBuy);
+        const reducibleQty = reducible(ctx.book.position(maker).sizeQty, !taker.isBuy);
         if (reducibleQty === 0n) {
           reason = CancelReason.ReduceOnlyClipped;
         } else if (order.qty > reducibleQty) {
@@ -959,6 +1025,7 @@ class BookTransaction {
     level.qty -= clipped;
     this.events.push({
       name: "OrderCancelled",
+      seriesId: order.seriesId,
       orderId: order.orderId,
       account: order.account,
       cancelledQty: clipped,
@@ -968,10 +1035,10 @@ class BookTransaction {
 
   private fillMaker(ctx: TradeContext, taker: Taker, order: StoredOrder, level: StoredLevel): void {
     const qty = order.qty < taker.remaining ? order.qty : taker.remaining;
-    const priceX18 = order.tick * this.spec.tickSizeX18;
-    const notional = notionalX18(qty, priceX18, this.spec.contractMultiplier);
+    const priceX18 = order.tick * ctx.spec.tickSizeX18;
+    const notional = notionalX18(qty, priceX18, ctx.spec.contractMultiplier);
     const makerFeeX18 = feeX18(notional, ctx.risk.makerFeeBps);
-    taker.makerLongChange += this.applyMaker(order.account, taker.isBuy ? -qty : qty, priceX18, makerFeeX18);
+    taker.makerLongChange += this.applyMaker(ctx, order.account, taker.isBuy ? -qty : qty, priceX18, makerFeeX18);
     order.qty -= qty;
     level.qty -= qty;
     this.onMakerFill(order, level, qty);
@@ -988,14 +1055,20 @@ class BookTransaction {
       takerFeeX18,
     };
     this.fills.push(fill);
-    this.events.push({ name: "OrderFilled", ...fill });
+    this.events.push({ name: "OrderFilled", seriesId: ctx.seriesId, ...fill });
   }
 
   /** `_applyMaker`: the maker's side of a fill into storage; returns its long-size change. */
-  private applyMaker(maker: string, deltaQty: bigint, priceX18: bigint, makerFeeX18: bigint): bigint {
-    const old = this.s.position(maker);
-    const traded = applyTrade(old.sizeQty, old.openNotionalX18, deltaQty, priceX18, this.spec.contractMultiplier);
-    this.s.positions.set(maker, { sizeQty: traded.newSizeQty, openNotionalX18: traded.newOpenNotionalX18 });
+  private applyMaker(
+    ctx: TradeContext,
+    maker: string,
+    deltaQty: bigint,
+    priceX18: bigint,
+    makerFeeX18: bigint,
+  ): bigint {
+    const old = ctx.book.position(maker);
+    const traded = applyTrade(old.sizeQty, old.openNotionalX18, deltaQty, priceX18, ctx.spec.contractMultiplier);
+    ctx.book.positions.set(maker, { sizeQty: traded.newSizeQty, openNotionalX18: traded.newOpenNotionalX18 });
     this.s.cash.set(maker, this.s.cashOf(maker) + traded.realizedPnlX18 - makerFeeX18);
     return longSizeChange(old.sizeQty, traded.newSizeQty);
   }
@@ -1015,7 +1088,7 @@ class BookTransaction {
       taker.openX18,
       taker.isBuy ? qty : -qty,
       priceX18,
-      this.spec.contractMultiplier,
+      ctx.spec.contractMultiplier,
     );
     taker.sizeQty = traded.newSizeQty;
     taker.openX18 = traded.newOpenNotionalX18;
@@ -1034,15 +1107,16 @@ class BookTransaction {
   /** `_settleTaker`: the taker's position and cash, open interest, fees and the basis sample. */
   private settleTaker(ctx: TradeContext, taker: Taker, before: PositionState): void {
     const account = taker.account;
-    this.s.positions.set(account, { sizeQty: taker.sizeQty, openNotionalX18: taker.openX18 });
+    ctx.book.positions.set(account, { sizeQty: taker.sizeQty, openNotionalX18: taker.openX18 });
     this.s.cash.set(account, this.s.cashOf(account) + taker.realizedX18 - taker.takerFeeX18);
-    if (before.sizeQty === 0n) this.joinSeries(account);
-    else if (taker.sizeQty === 0n) this.leaveSeriesIfIdle(account);
+    if (before.sizeQty === 0n) this.joinSeries(account, ctx.seriesId);
+    else if (taker.sizeQty === 0n) this.leaveSeriesIfIdle(account, ctx.seriesId);
     this.updateOpenInterest(ctx, taker.makerLongChange + longSizeChange(before.sizeQty, taker.sizeQty));
     this.bookFees(taker.takerFeeX18 + taker.makerFeesX18);
     this.sampleBasis(ctx, taker.lastPriceX18);
     this.events.push({
       name: "TakerOrderFilled",
+      seriesId: ctx.seriesId,
       taker: account,
       takerOrderId: taker.orderId,
       isBuy: taker.isBuy,
@@ -1055,11 +1129,12 @@ class BookTransaction {
   /** `TradeLogic.updateOpenInterest`: an increase must stay within the cap. */
   private updateOpenInterest(ctx: TradeContext, change: bigint): void {
     if (change === 0n) return;
-    const openInterest = this.s.market.openInterestQty + change;
+    const market = ctx.book.market;
+    const openInterest = market.openInterestQty + change;
     if (change > 0n && openInterest > ctx.risk.openInterestCapQty) {
-      revert("OpenInterestCapExceeded", this.spec.seriesId, openInterest, ctx.risk.openInterestCapQty);
+      revert("OpenInterestCapExceeded", ctx.seriesId, openInterest, ctx.risk.openInterestCapQty);
     }
-    this.s.market.openInterestQty = openInterest;
+    market.openInterestQty = openInterest;
   }
 
   /** `TradeLogic.bookFees`: the insurance share rounds down, the fee pool keeps the rest. */
@@ -1072,7 +1147,7 @@ class BookTransaction {
 
   /** `TradeLogic.sampleBasis`: the traded basis, clamped to the band, becomes the standing sample. */
   private sampleBasis(ctx: TradeContext, priceX18: bigint): void {
-    const market = this.s.market;
+    const market = ctx.book.market;
     const emaX18 = basisAt(
       market.basisEmaX18,
       market.lastBasisSampleX18,
@@ -1081,13 +1156,13 @@ class BookTransaction {
       BASIS_EMA_PERIOD_SEC,
     );
     const sampleX18 = clampBasis(priceX18 - ctx.indexX18, ctx.indexX18, ctx.risk.orderBandBps);
-    this.s.market = { ...market, basisEmaX18: emaX18, lastBasisSampleX18: sampleX18, lastBasisSampleAt: this.now };
-    this.events.push({ name: "BasisSampled", sampleX18, emaX18 });
+    ctx.book.market = { ...market, basisEmaX18: emaX18, lastBasisSampleX18: sampleX18, lastBasisSampleAt: this.now };
+    this.events.push({ name: "BasisSampled", seriesId: ctx.seriesId, sampleX18, emaX18 });
   }
 
   /** `_checkAccount`: the placing account's position limit and margin checks. */
   private checkAccount(ctx: TradeContext, taker: Taker, before: PositionState, restedWithMargin: boolean): void {
-    const seriesId = this.spec.seriesId;
+    const seriesId = ctx.seriesId;
     const raisedRisk = raisesRisk(before.sizeQty, taker.sizeQty);
     if (raisedRisk) {
       // TradeLogic.checkRiskIncreaseAllowed
@@ -1099,7 +1174,7 @@ class BookTransaction {
       }
     }
     if (raisedRisk || restedWithMargin) {
-      const exposure = this.s.exposure(taker.account);
+      const exposure = ctx.book.exposure(taker.account);
       const worstLong = abs(taker.sizeQty + exposure.buyQty);
       const worstShort = abs(taker.sizeQty - exposure.sellQty);
       const worst = worstLong > worstShort ? worstLong : worstShort;
@@ -1118,7 +1193,7 @@ class BookTransaction {
 
   /** `TradeLogic.maintenanceSurplusChange`: change of (equity - maintenance margin) at the mark; exact. */
   private maintenanceSurplusChange(ctx: TradeContext, before: PositionState, taker: Taker): bigint {
-    const multiplier = this.spec.contractMultiplier;
+    const multiplier = ctx.spec.contractMultiplier;
     const mark = ctx.markX18;
     const equityChange =
       unrealizedPnlX18(taker.sizeQty, taker.openX18, mark, multiplier) +
@@ -1133,7 +1208,7 @@ class BookTransaction {
   /** `TradeLogic.checkMarginAfterTrade`, with the traded series valued at the context's mark. */
   private checkMarginAfterTrade(ctx: TradeContext, account: string, raisedRisk: boolean, surplusChange: bigint): void {
     if (!raisedRisk && surplusChange >= 0n) return;
-    const health = healthOf(this.spec, this.s, this.env, account, ctx.markX18);
+    const health = healthOf(this.s, this.env, account, ctx);
     if (health.equityX18 < health.initialMarginX18) {
       revert("InsufficientMargin", account, health.equityX18, health.initialMarginX18);
     }
@@ -1148,7 +1223,7 @@ class BookTransaction {
     const plan = this.planLiquidation(account, seriesId, maxQty);
     if (plan.refusal !== "None") this.refuseLiquidation(plan);
     this.executeLiquidation(plan);
-    this.checkLiquidatorMargin(plan.markX18);
+    this.checkLiquidatorMargin(plan.seriesId, plan.markX18);
     return plan.qty;
   }
 
@@ -1158,6 +1233,7 @@ class BookTransaction {
    */
   liquidateBatch(requests: readonly BookLiquidationRequest[]): bigint {
     let liquidatedCount = 0n;
+    let lastSeriesId = 0n;
     let lastMarkX18 = 0n;
     for (const request of requests) {
       if (request.account === this.env.sender || request.seriesId === 0n || request.seriesId > this.seriesCount) {
@@ -1167,9 +1243,10 @@ class BookTransaction {
       if (plan.refusal !== "None") continue;
       this.executeLiquidation(plan);
       liquidatedCount += 1n;
+      lastSeriesId = plan.seriesId;
       lastMarkX18 = plan.markX18;
     }
-    if (liquidatedCount !== 0n) this.checkLiquidatorMargin(lastMarkX18);
+    if (liquidatedCount !== 0n) this.checkLiquidatorMargin(lastSeriesId, lastMarkX18);
     return liquidatedCount;
   }
 
@@ -1179,7 +1256,7 @@ class BookTransaction {
    */
   deleverage(account: string, legs: readonly BookDeleverageLeg[]): null {
     this.settleFinalSeries(account);
-    const equityX18 = healthOf(this.spec, this.s, this.env, account, undefined).equityX18;
+    const equityX18 = healthOf(this.s, this.env, account, undefined).equityX18;
     const fundX18 = this.s.insuranceFundX18;
     if (equityX18 >= 0n || -equityX18 <= fundX18) revert("DeleverageNotAllowed", account, equityX18, fundX18);
     this.cancelAllOrdersOf(account);
@@ -1197,7 +1274,7 @@ class BookTransaction {
       results.push(result);
       totalProfitX18 += result.profitX18;
     }
-    if (this.s.seriesMembers.has(account)) revert("DeleverageIncomplete", account);
+    if (this.s.seriesOf(account).length !== 0) revert("DeleverageIncomplete", account);
     const cashX18 = this.s.cashOf(account);
     if (cashX18 >= 0n) throw new OrderBookModelError(`deleveraged account ${account} ends flat with cash ${cashX18}`);
     const deficitX18 = -cashX18;
@@ -1216,13 +1293,14 @@ class BookTransaction {
         name: "Deleveraged",
         account,
         counterparty: leg.counterparty,
+        seriesId: leg.seriesId,
         sizeChangeQty: results[i].sizeChangeQty,
         markX18: results[i].markX18,
         haircutX18: haircuts[i],
       });
     });
     for (const leg of legs) {
-      const counterpartyEquityX18 = healthOf(this.spec, this.s, this.env, leg.counterparty, undefined).equityX18;
+      const counterpartyEquityX18 = healthOf(this.s, this.env, leg.counterparty, undefined).equityX18;
       if (counterpartyEquityX18 < 0n) revert("CounterpartyEquityNegative", leg.counterparty, counterpartyEquityX18);
     }
     this.events.push({
@@ -1240,8 +1318,7 @@ class BookTransaction {
   coverDeficit(account: string): null {
     this.settleFinalSeries(account);
     const cashX18 = this.s.cashOf(account);
-    // PositionTransfer.flatOutside(account, 0): no position in any series.
-    if (cashX18 >= 0n || this.s.position(account).sizeQty !== 0n) revert("NoDeficit", account);
+    if (cashX18 >= 0n || !this.flatOutside(account, 0n)) revert("NoDeficit", account);
     this.cancelAllOrdersOf(account);
     const deficitX18 = -cashX18;
     // An empty fund pays nothing: the contract refuses rather than emit an event that moves no value.
@@ -1277,7 +1354,7 @@ class BookTransaction {
     return null;
   }
 
-  /** `LiquidationLogic._plan`, `_size` and `_price`: whether and how much is liquidated (no state change). */
+  /** `LiquidationLogic._plan`, `_size` and `_price`: whether and how much is liquidated. */
   private planLiquidation(account: string, seriesId: bigint, maxQty: bigint): LiquidationPlan {
     const plan: LiquidationPlan = {
       refusal: "None",
@@ -1295,17 +1372,16 @@ class BookTransaction {
       indexObservedAt: 0n,
       ctx: undefined,
     };
-    // Other listed series expire with the traded one (see the file's header).
-    if (this.now >= this.spec.expiry) return { ...plan, refusal: "SeriesExpired" };
-    // S.settleFinalSeries: the settlement is never final in the model.
-    plan.sizeQty = seriesId === this.spec.seriesId ? this.s.position(account).sizeQty : 0n;
+    if (this.now >= this.expiryOf(seriesId)) return { ...plan, refusal: "SeriesExpired" };
+    this.settleFinalSeries(account);
+    plan.sizeQty = this.s.series.has(seriesId) ? this.s.book(seriesId).position(account).sizeQty : 0n;
     if (plan.sizeQty === 0n) return { ...plan, refusal: "NoPosition" };
     const ctx = this.context(seriesId);
     plan.ctx = ctx;
     plan.markX18 = ctx.markX18;
     plan.indexObservedAt = ctx.indexObservedAt;
     if (ctx.indexStale) return { ...plan, refusal: "IndexStale" };
-    const health = healthOf(this.spec, this.s, this.env, account, ctx.markX18);
+    const health = healthOf(this.s, this.env, account, ctx);
     plan.equityX18 = health.equityX18;
     plan.maintenanceMarginX18 = health.maintenanceMarginX18;
     if (health.equityX18 >= health.maintenanceMarginX18) return { ...plan, refusal: "Healthy" };
@@ -1313,8 +1389,8 @@ class BookTransaction {
     const size = liquidationSize({
       sizeQty: plan.sizeQty,
       markX18: ctx.markX18,
-      multiplier: this.spec.contractMultiplier,
-      lotQty: this.spec.minQty,
+      multiplier: ctx.spec.contractMultiplier,
+      lotQty: ctx.spec.minQty,
       mmBps: ctx.risk.mmBps,
       liquidationPenaltyBps: penaltyBps,
       equityX18: plan.equityX18,
@@ -1328,12 +1404,11 @@ class BookTransaction {
     plan.penaltyX18 = liquidationPenalty(
       plan.qty,
       ctx.markX18,
-      this.spec.contractMultiplier,
+      ctx.spec.contractMultiplier,
       penaltyBps,
       plan.equityX18,
     ).penaltyX18;
-    // PositionTransfer.flatOutside(account, seriesId): the model's accounts hold no other series.
-    const endsFlat = plan.qty === abs(plan.sizeQty);
+    const endsFlat = plan.qty === abs(plan.sizeQty) && this.flatOutside(account, seriesId);
     if (!endsFlat || plan.equityX18 >= 0n) return plan;
     plan.deficitX18 = -plan.equityX18;
     if (plan.deficitX18 > this.s.insuranceFundX18) plan.refusal = "FundShort";
@@ -1344,7 +1419,7 @@ class BookTransaction {
   private refuseLiquidation(plan: LiquidationPlan): never {
     const seriesId = plan.seriesId;
     const refusal = plan.refusal;
-    if (refusal === "SeriesExpired") revert("SeriesExpired", seriesId, this.spec.expiry);
+    if (refusal === "SeriesExpired") revert("SeriesExpired", seriesId, this.expiryOf(seriesId));
     if (refusal === "NoPosition") revert("NoPositionToLiquidate", plan.account, seriesId);
     if (refusal === "IndexStale") revert("IndexStale", seriesId, plan.indexObservedAt);
     if (refusal === "Healthy") {
@@ -1375,6 +1450,7 @@ class BookTransaction {
       name: "Liquidated",
       account: plan.account,
       liquidator,
+      seriesId: plan.seriesId,
       sizeChangeQty,
       markX18: ctx.markX18,
       penaltyX18: plan.penaltyX18,
@@ -1394,9 +1470,9 @@ class BookTransaction {
   }
 
   /** `LiquidationLogic._checkLiquidatorMargin`: the caller ends at or above initial margin. */
-  private checkLiquidatorMargin(knownMarkX18: bigint): void {
+  private checkLiquidatorMargin(knownSeriesId: bigint, knownMarkX18: bigint): void {
     const liquidator = this.env.sender;
-    const health = healthOf(this.spec, this.s, this.env, liquidator, knownMarkX18);
+    const health = healthOf(this.s, this.env, liquidator, { seriesId: knownSeriesId, markX18: knownMarkX18 });
     if (health.equityX18 < health.initialMarginX18) {
       revert("InsufficientMargin", liquidator, health.equityX18, health.initialMarginX18);
     }
@@ -1411,9 +1487,10 @@ class BookTransaction {
   /** The context of a deleverage leg (`TradeLogic.context`, then the stale check of `_closeLegs`). */
   private legContext(seriesId: bigint): TradeContext | undefined {
     this.requireSeries(seriesId);
-    if (seriesId !== this.spec.seriesId) {
-      // Another listed series: same feed and expiry as the traded one, nobody holds anything in it.
-      if (this.now >= this.spec.expiry) revert("SeriesExpired", seriesId, this.spec.expiry);
+    if (!this.s.series.has(seriesId)) {
+      // A listed series the model does not trade: same feed and expiry as the first, nobody holds anything in it.
+      const expiry = this.expiryOf(seriesId);
+      if (this.now >= expiry) revert("SeriesExpired", seriesId, expiry);
       const oracle = this.env.oracle;
       if (oracle.stale) revert("IndexStale", seriesId, oracle.observedAt);
       return undefined;
@@ -1429,9 +1506,9 @@ class BookTransaction {
     account: string,
     leg: BookDeleverageLeg,
   ): { sizeChangeQty: bigint; markX18: bigint; profitX18: bigint } {
-    const traded = leg.seriesId === this.spec.seriesId;
-    const bankruptSize = traded ? this.s.position(account).sizeQty : 0n;
-    const counterpartySize = traded ? this.s.position(leg.counterparty).sizeQty : 0n;
+    const book = ctx?.book;
+    const bankruptSize = book?.position(account).sizeQty ?? 0n;
+    const counterpartySize = book?.position(leg.counterparty).sizeQty ?? 0n;
     if (
       bankruptSize === 0n ||
       leg.counterparty === account ||
@@ -1450,13 +1527,18 @@ class BookTransaction {
     return { sizeChangeQty, markX18: ctx.markX18, profitX18 };
   }
 
-  /** `PositionTransfer.cancelAllOrdersOf`: every resting order of the account, by slot, reason Unhealthy. */
+  /** `PositionTransfer.cancelAllOrdersOf`: every resting order of the account, series by lane, then by slot. */
   private cancelAllOrdersOf(account: string): void {
-    if (!this.s.seriesMembers.has(account)) return;
-    const orders = [...this.s.orders.values()]
-      .filter((o) => o.account === account)
-      .sort((a, b) => (a.slot < b.slot ? -1 : 1));
-    for (const order of orders) this.remove(order, CancelReason.Unhealthy);
+    for (const seriesId of this.s.seriesOf(account)) {
+      for (const order of this.ordersOf(account, seriesId)) this.remove(order, CancelReason.Unhealthy);
+    }
+  }
+
+  /** `PositionTransfer.flatOutside`: no position in any series of the account's set but `exceptSeriesId`. */
+  private flatOutside(account: string, exceptSeriesId: bigint): boolean {
+    return this.s
+      .seriesOf(account)
+      .every((id) => id === exceptSeriesId || this.s.book(id).position(account).sizeQty === 0n);
   }
 
   /**
@@ -1481,12 +1563,12 @@ class BookTransaction {
     account: string,
     deltaQty: bigint,
   ): { realizedX18: bigint; longChange: bigint } {
-    const old = this.s.position(account);
-    const traded = applyTrade(old.sizeQty, old.openNotionalX18, deltaQty, ctx.markX18, this.spec.contractMultiplier);
-    this.s.positions.set(account, { sizeQty: traded.newSizeQty, openNotionalX18: traded.newOpenNotionalX18 });
+    const old = ctx.book.position(account);
+    const traded = applyTrade(old.sizeQty, old.openNotionalX18, deltaQty, ctx.markX18, ctx.spec.contractMultiplier);
+    ctx.book.positions.set(account, { sizeQty: traded.newSizeQty, openNotionalX18: traded.newOpenNotionalX18 });
     this.s.cash.set(account, this.s.cashOf(account) + traded.realizedPnlX18);
-    if (old.sizeQty === 0n) this.joinSeries(account);
-    else if (traded.newSizeQty === 0n) this.leaveSeriesIfIdle(account);
+    if (old.sizeQty === 0n) this.joinSeries(account, ctx.seriesId);
+    else if (traded.newSizeQty === 0n) this.leaveSeriesIfIdle(account, ctx.seriesId);
     return { realizedX18: traded.realizedPnlX18, longChange: longSizeChange(old.sizeQty, traded.newSizeQty) };
   }
 
@@ -1502,10 +1584,10 @@ class BookTransaction {
   // -- Queue (OrderQueue) ---------------------------------------------------------------------
 
   /** `OrderQueue.rest`: appends the order at the tail of its level and adds it to the account's sums. */
-  private rest(params: OrderParams, slot: bigint, sequence: bigint, qty: bigint): void {
+  private rest(ctx: TradeContext, params: OrderParams, slot: bigint, sequence: bigint, qty: bigint): void {
     const account = params.account;
     const orderId = orderIdOf(params.seriesId, refOf(this.accountIdOf(account), slot), sequence);
-    const side = this.s.side(params.isBuy);
+    const side = ctx.book.side(params.isBuy);
     let level = side.get(params.tick);
     if (level === undefined) {
       level = { qty: 0n, orderIds: [] };
@@ -1515,6 +1597,7 @@ class BookTransaction {
     level.qty += qty;
     this.s.orders.set(orderId, {
       orderId,
+      seriesId: params.seriesId,
       account,
       slot,
       isBuy: params.isBuy,
@@ -1524,7 +1607,7 @@ class BookTransaction {
       expiresAt: params.expiresAt,
       sequence,
     });
-    const exposure = this.s.exposure(account);
+    const exposure = ctx.book.exposure(account);
     exposure.slotBitmap |= 1n << slot;
     exposure.sequence = sequence;
     if (!params.reduceOnly) {
@@ -1539,12 +1622,12 @@ class BookTransaction {
         exposure.sellTickQty += tickQty;
       }
     }
-    this.joinSeries(account);
+    this.joinSeries(account, params.seriesId);
   }
 
   /** `OrderQueue.remove`: takes a resting order out of anywhere in its queue, releasing its reserve. */
   private remove(order: StoredOrder, reason: CancelReason): void {
-    const side = this.s.side(order.isBuy);
+    const side = this.s.book(order.seriesId).side(order.isBuy);
     const level = side.get(order.tick);
     const index = level?.orderIds.indexOf(order.orderId) ?? -1;
     if (level === undefined || index < 0) throw new OrderBookModelError(`order ${order.orderId} not in its level`);
@@ -1556,6 +1639,7 @@ class BookTransaction {
     this.freeSlot(order);
     this.events.push({
       name: "OrderCancelled",
+      seriesId: order.seriesId,
       orderId: order.orderId,
       account: order.account,
       cancelledQty: order.qty,
@@ -1570,6 +1654,7 @@ class BookTransaction {
     this.release(order, order.qty, true);
     this.events.push({
       name: "OrderCancelled",
+      seriesId: order.seriesId,
       orderId: order.orderId,
       account: order.account,
       cancelledQty: order.qty,
@@ -1587,7 +1672,7 @@ class BookTransaction {
   /** `OrderQueue._release`: takes `qty` out of the owner's sums; when `gone`, deletes the order and frees its slot. */
   private release(order: StoredOrder, qty: bigint, gone: boolean): void {
     if (!order.reduceOnly) {
-      const exposure = this.s.exposure(order.account);
+      const exposure = this.s.book(order.seriesId).exposure(order.account);
       if (order.isBuy) {
         exposure.buyQty -= qty;
         exposure.buyTickQty -= qty * order.tick;
@@ -1602,24 +1687,51 @@ class BookTransaction {
   }
 
   private freeSlot(order: StoredOrder): void {
-    const exposure = this.s.exposure(order.account);
+    const exposure = this.s.book(order.seriesId).exposure(order.account);
     exposure.slotBitmap &= ~(1n << order.slot);
-    this.leaveSeriesIfIdle(order.account);
+    this.leaveSeriesIfIdle(order.account, order.seriesId);
+  }
+
+  /** The resting orders of `account` in `seriesId`, by slot (`exposures[account][seriesId].slotBitmap`). */
+  private ordersOf(account: string, seriesId: bigint): StoredOrder[] {
+    return [...this.s.orders.values()]
+      .filter((o) => o.account === account && o.seriesId === seriesId)
+      .sort((a, b) => (a.slot < b.slot ? -1 : 1));
   }
 
   // -- Storage helpers (ClearinghouseStorage) -------------------------------------------------
 
-  private joinSeries(account: string): void {
-    this.s.seriesMembers.add(account);
+  /** `S.joinSeries`: the series takes the first free lane of the account's set. */
+  private joinSeries(account: string, seriesId: bigint): void {
+    const lanes = this.s.seriesSets.get(account) ?? new Array<bigint>(SERIES_SET_CAPACITY).fill(0n);
+    if (lanes.includes(seriesId)) return;
+    const free = lanes.indexOf(0n);
+    if (free < 0) revert("TooManySeries", account, BigInt(SERIES_SET_CAPACITY));
+    lanes[free] = seriesId;
+    this.s.seriesSets.set(account, lanes);
   }
 
-  private leaveSeriesIfIdle(account: string): void {
-    if (this.s.position(account).sizeQty !== 0n || this.s.exposure(account).slotBitmap !== 0n) return;
-    this.s.seriesMembers.delete(account);
+  /** `SeriesSet.remove`: the series' lane becomes free. */
+  private leaveSeries(account: string, seriesId: bigint): void {
+    const lanes = this.s.seriesSets.get(account);
+    if (lanes === undefined) return;
+    const lane = lanes.indexOf(seriesId);
+    if (lane >= 0) lanes[lane] = 0n;
+  }
+
+  private leaveSeriesIfIdle(account: string, seriesId: bigint): void {
+    const book = this.s.book(seriesId);
+    if (book.position(account).sizeQty !== 0n || book.exposure(account).slotBitmap !== 0n) return;
+    this.leaveSeries(account, seriesId);
   }
 
   private requireSeries(seriesId: bigint): void {
     if (seriesId === 0n || seriesId > this.seriesCount) revert("UnknownSeries", seriesId);
+  }
+
+  /** A listed series' expiry (one the model does not trade: the first series'). */
+  private expiryOf(seriesId: bigint): bigint {
+    return (this.s.series.get(seriesId) ?? this.s.series.values().next().value)?.spec.expiry ?? 0n;
   }
 
   private requireOrder(orderId: bigint): StoredOrder {
@@ -1640,19 +1752,18 @@ class BookTransaction {
     }
   }
 
-  /** `Clearinghouse._toX18`. */
   // -- Settlement -----------------------------------------------------------------------------
 
   /** `SettlementLogic.finalize`: after expiry and complete data, the window TWAP is proposed. */
   finalizeSettlement(seriesId: bigint, data: SettlementOracleData): null {
     this.requireSeries(seriesId);
-    this.requireTradedSeries(seriesId);
+    const book = this.s.book(seriesId);
     const rules = this.requireRules();
-    const settlement = this.s.settlement;
+    const settlement = book.settlement;
     if (settlement.status !== BookSettlementStatus.None) {
       revert("SettlementStatusInvalid", seriesId, settlementStatusAt(settlement, this.now));
     }
-    const expiry = this.spec.expiry;
+    const expiry = book.spec.expiry;
     if (this.now < expiry) revert("SeriesNotExpired", seriesId, expiry);
     // _requireCompleteData: a round at or after expiry, or the feed's maximum age has passed since expiry.
     const lastObservedAt = data.latest?.observedAt ?? 0n;
@@ -1669,9 +1780,10 @@ class BookTransaction {
       revert("SettlementTooFewRounds", seriesId, twap.roundsInWindow, rules.minSettlementRounds);
     }
     const finalAt = this.now + rules.disputeWindowSec;
-    this.s.settlement = { status: BookSettlementStatus.Proposed, governed: false, finalAt, priceX18: twap.twapX18 };
+    book.settlement = { status: BookSettlementStatus.Proposed, governed: false, finalAt, priceX18: twap.twapX18 };
     this.events.push({
       name: "SettlementProposed",
+      seriesId,
       priceX18: twap.twapX18,
       roundsInWindow: twap.roundsInWindow,
       finalAt,
@@ -1682,28 +1794,31 @@ class BookTransaction {
   /** `SettlementLogic.challenge` (the guardian's role is the caller's to check). */
   challengeSettlement(seriesId: bigint): null {
     this.requireSeries(seriesId);
-    this.requireTradedSeries(seriesId);
-    const settlement = this.s.settlement;
+    const settlement = this.s.book(seriesId).settlement;
     // The stored status: a proposal past its window is still stored as Proposed.
     if (settlement.status !== BookSettlementStatus.Proposed)
       revert("SettlementStatusInvalid", seriesId, settlement.status);
     if (this.now >= settlement.finalAt) revert("DisputeWindowClosed", seriesId, settlement.finalAt);
     settlement.status = BookSettlementStatus.Challenged;
-    this.events.push({ name: "SettlementChallenged", guardian: this.env.sender, priceX18: settlement.priceX18 });
+    this.events.push({
+      name: "SettlementChallenged",
+      seriesId,
+      guardian: this.env.sender,
+      priceX18: settlement.priceX18,
+    });
     return null;
   }
 
   /** `SettlementLogic.govern` (the admin's role is the caller's to check). */
   setSettlementPriceByGovernance(seriesId: bigint, priceX18: bigint, data: SettlementOracleData): null {
     this.requireSeries(seriesId);
-    this.requireTradedSeries(seriesId);
+    const book = this.s.book(seriesId);
     const rules = this.requireRules();
-    const settlement = this.s.settlement;
-    const status = settlementStatusAt(settlement, this.now);
+    const status = settlementStatusAt(book.settlement, this.now);
     if (status !== BookSettlementStatus.None && status !== BookSettlementStatus.Challenged) {
       revert("SettlementStatusInvalid", seriesId, status);
     }
-    const availableAt = this.spec.expiry + rules.governanceGraceSec;
+    const availableAt = book.spec.expiry + rules.governanceGraceSec;
     if (this.now < availableAt) revert("GovernanceGracePending", seriesId, availableAt);
     if (status === BookSettlementStatus.None) {
       const twap = data.windowTwap;
@@ -1716,8 +1831,8 @@ class BookTransaction {
     if (priceX18 < minX18 || priceX18 > maxX18) {
       revert("SettlementPriceOutOfBounds", seriesId, priceX18, minX18, maxX18);
     }
-    this.s.settlement = { status: BookSettlementStatus.Final, governed: true, finalAt: this.now, priceX18 };
-    this.events.push({ name: "SettlementGoverned", priceX18, referencePriceX18: referenceX18 });
+    book.settlement = { status: BookSettlementStatus.Final, governed: true, finalAt: this.now, priceX18 };
+    this.events.push({ name: "SettlementGoverned", seriesId, priceX18, referencePriceX18: referenceX18 });
     return null;
   }
 
@@ -1725,7 +1840,7 @@ class BookTransaction {
   settleAccount(seriesId: bigint, account: string): null {
     this.requireSeries(seriesId);
     this.requireFinal(seriesId);
-    if (!this.settlePosition(account)) revert("NothingToSettle", account, seriesId);
+    if (!this.settlePosition(account, seriesId)) revert("NothingToSettle", account, seriesId);
     return null;
   }
 
@@ -1734,20 +1849,13 @@ class BookTransaction {
     this.requireSeries(seriesId);
     this.requireFinal(seriesId);
     let settled = 0n;
-    for (const account of accounts) if (this.settlePosition(account)) settled += 1n;
+    for (const account of accounts) if (this.settlePosition(account, seriesId)) settled += 1n;
     return settled;
   }
 
   private requireFinal(seriesId: bigint): void {
-    this.requireTradedSeries(seriesId);
-    const status = settlementStatusAt(this.s.settlement, this.now);
+    const status = settlementStatusAt(this.s.book(seriesId).settlement, this.now);
     if (status !== BookSettlementStatus.Final) revert("SettlementStatusInvalid", seriesId, status);
-  }
-
-  private requireTradedSeries(seriesId: bigint): void {
-    if (seriesId !== this.spec.seriesId) {
-      throw new OrderBookModelError(`the model settles series ${this.spec.seriesId} only, not ${seriesId}`);
-    }
   }
 
   private requireRules(): SettlementRules {
@@ -1756,31 +1864,35 @@ class BookTransaction {
   }
 
   /** `S.settlePosition`: closes the position at the settlement price into cash; false when there is none. */
-  private settlePosition(account: string): boolean {
-    const position = this.s.position(account);
+  private settlePosition(account: string, seriesId: bigint): boolean {
+    const book = this.s.book(seriesId);
+    const position = book.position(account);
     if (position.sizeQty === 0n) return false;
     const pnlX18 = unrealizedPnlX18(
       position.sizeQty,
       position.openNotionalX18,
-      this.s.settlement.priceX18,
-      this.spec.contractMultiplier,
+      book.settlement.priceX18,
+      book.spec.contractMultiplier,
     );
-    this.s.positions.delete(account);
+    book.positions.delete(account);
     this.s.cash.set(account, this.s.cashOf(account) + pnlX18);
-    this.s.seriesMembers.delete(account);
-    if (position.sizeQty > 0n) this.s.market.openInterestQty -= position.sizeQty;
-    this.events.push({ name: "AccountSettled", account, sizeQty: position.sizeQty, pnlX18 });
+    this.leaveSeries(account, seriesId);
+    if (position.sizeQty > 0n) book.market.openInterestQty -= position.sizeQty;
+    this.events.push({ name: "AccountSettled", account, seriesId, sizeQty: position.sizeQty, pnlX18 });
     return true;
   }
 
-  /** `S.settleFinalSeries`: lazy settlement of the account once the series' settlement is final. */
+  /** `S.settleFinalSeries`: lazy settlement of every series of the account whose settlement is final. */
   private settleFinalSeries(account: string): void {
-    if (!this.s.seriesMembers.has(account)) return;
-    if (settlementStatusAt(this.s.settlement, this.now) !== BookSettlementStatus.Final) return;
-    // Only void orders of the settled series were left: the account leaves it.
-    if (!this.settlePosition(account)) this.s.seriesMembers.delete(account);
+    for (const seriesId of this.s.seriesOf(account)) {
+      const book = this.s.series.get(seriesId);
+      if (book === undefined || settlementStatusAt(book.settlement, this.now) !== BookSettlementStatus.Final) continue;
+      // Only void orders of the settled series were left: the account leaves it.
+      if (!this.settlePosition(account, seriesId)) this.leaveSeries(account, seriesId);
+    }
   }
 
+  /** `Clearinghouse._toX18`. */
   private toX18(amountRaw: bigint): bigint {
     if (amountRaw === 0n) revert("ZeroAmount");
     if (amountRaw > MAX_DEPOSIT_RAW) revert("AmountTooLarge", amountRaw, MAX_DEPOSIT_RAW);
@@ -1792,23 +1904,29 @@ class BookTransaction {
 // Valuation (MarginLogic)
 // ---------------------------------------------------------------------------------------------
 
+/** The oracle reading of a series' feed and window. */
+function oracleOf(env: BlockEnv, seriesId: bigint): OracleReading {
+  return env.oracleBySeries?.get(seriesId) ?? env.oracle;
+}
+
 /** The best opposite tick of a taker on side `isBuy` (lowest ask, highest bid), undefined when empty. */
-function bestOpposite(s: BookState, isBuy: boolean): bigint | undefined {
+function bestOpposite(book: SeriesState, isBuy: boolean): bigint | undefined {
   let best: bigint | undefined;
-  for (const tick of s.side(!isBuy).keys()) {
+  for (const tick of book.side(!isBuy).keys()) {
     if (best === undefined || (isBuy ? tick < best : tick > best)) best = tick;
   }
   return best;
 }
 
 /** `MarginLogic.mark`: index + clamped basis EMA, with the observed part of the averaging window fixed. */
-function markOf(spec: BookSeriesSpec, s: BookState, env: BlockEnv): bigint {
-  const { indexX18, observedAt, windowAverageX18 } = env.oracle;
-  const m = s.market;
+function markOf(book: SeriesState, env: BlockEnv): bigint {
+  const spec = book.spec;
+  const { indexX18, observedAt, windowAverageX18 } = oracleOf(env, spec.seriesId);
+  const m = book.market;
   const basisX18 = clampBasis(
     basisAt(m.basisEmaX18, m.lastBasisSampleX18, m.lastBasisSampleAt, env.nowSec, BASIS_EMA_PERIOD_SEC),
     indexX18,
-    s.risk.orderBandBps,
+    book.risk.orderBandBps,
   );
   const windowStart = spec.expiry - spec.averagingWindowSec;
   let observedUntil = observedAt < spec.expiry ? observedAt : spec.expiry;
@@ -1829,21 +1947,21 @@ function settlementStatusAt(settlement: BookSettlement, nowSec: bigint): bigint 
 }
 
 /** `MarginLogic.valuationMark`: the settlement price once final, else the mark. */
-function valuationMarkOf(spec: BookSeriesSpec, s: BookState, env: BlockEnv): bigint {
-  if (settlementStatusAt(s.settlement, env.nowSec) === BookSettlementStatus.Final) return s.settlement.priceX18;
-  return markOf(spec, s, env);
+function valuationMarkOf(book: SeriesState, env: BlockEnv): bigint {
+  if (settlementStatusAt(book.settlement, env.nowSec) === BookSettlementStatus.Final) return book.settlement.priceX18;
+  return markOf(book, env);
 }
 
 /**
- * `MarginLogic.health`: cash, PnL and requirements at the mark (`knownMarkX18` when given, as the
- * traded series' context mark), with the reserve of resting orders while the series has not expired.
+ * `MarginLogic.health`: cash, PnL and requirements of every series in the account's set at its mark (the
+ * `known` series at the given mark, as the traded series' context mark), with the reserve of resting
+ * orders of each series that has not expired.
  */
 function healthOf(
-  spec: BookSeriesSpec,
   s: BookState,
   env: BlockEnv,
   account: string,
-  knownMarkX18: bigint | undefined,
+  known: { seriesId: bigint; markX18: bigint } | undefined,
 ): BookAccountHealth {
   const result: BookAccountHealth = {
     cashX18: s.cashOf(account),
@@ -1854,17 +1972,19 @@ function healthOf(
     withdrawableX18: 0n,
     orderMarginX18: 0n,
   };
-  if (s.seriesMembers.has(account)) {
-    const markX18 = knownMarkX18 ?? valuationMarkOf(spec, s, env);
+  for (const seriesId of s.seriesOf(account)) {
+    const book = s.book(seriesId);
+    const spec = book.spec;
+    const markX18 = known !== undefined && known.seriesId === seriesId ? known.markX18 : valuationMarkOf(book, env);
     const multiplier = spec.contractMultiplier;
-    const position = s.position(account);
+    const position = book.position(account);
     const absSize = abs(position.sizeQty);
     const pnlX18 = unrealizedPnlX18(position.sizeQty, position.openNotionalX18, markX18, multiplier);
-    const imX18 = requirementX18(absSize, markX18, multiplier, s.risk.imBps);
+    const imX18 = requirementX18(absSize, markX18, multiplier, book.risk.imBps);
     result.unrealizedPnlX18 += pnlX18;
     result.initialMarginX18 += imX18;
-    result.maintenanceMarginX18 += requirementX18(absSize, markX18, multiplier, s.risk.mmBps);
-    const exposure = s.exposures.get(account) ?? emptyExposure();
+    result.maintenanceMarginX18 += requirementX18(absSize, markX18, multiplier, book.risk.mmBps);
+    const exposure = book.exposures.get(account) ?? emptyExposure();
     if (env.nowSec < spec.expiry && (exposure.buyQty !== 0n || exposure.sellQty !== 0n)) {
       const orderMarginX18 = orderMargin(
         position,
@@ -1872,7 +1992,7 @@ function healthOf(
         markX18,
         multiplier,
         spec.tickSizeX18,
-        s.risk.imBps,
+        book.risk.imBps,
         pnlX18 - imX18,
       );
       result.initialMarginX18 += orderMarginX18;
@@ -1891,10 +2011,12 @@ function healthOf(
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The reference matching engine and margin ledger of one series. Transactions return a `BookOutcome`
- * and change the state only when they succeed; views mirror the clearinghouse's views.
+ * The reference matching engine and margin ledger of one or more series. Transactions return a `BookOutcome`
+ * and change the state only when they succeed; views mirror the clearinghouse's views. A view's `seriesId`
+ * defaults to the first series (`spec.seriesId`).
  */
 export class OrderBookModel {
+  /** The first series' terms. */
   readonly spec: BookSeriesSpec;
   readonly collateralDecimals: number;
   readonly seriesCount: bigint;
@@ -1903,10 +2025,27 @@ export class OrderBookModel {
 
   constructor(config: OrderBookConfig) {
     this.spec = { ...config.spec };
+    const all = [{ spec: config.spec, risk: config.risk }, ...(config.moreSeries ?? [])];
+    const series = new Map<bigint, SeriesState>();
+    for (const { spec, risk } of all) {
+      if (spec.seriesId === 0n || series.has(spec.seriesId)) {
+        throw new OrderBookModelError(`series id ${spec.seriesId} is zero or given twice`);
+      }
+      series.set(spec.seriesId, new SeriesState({ ...spec }, { ...risk }));
+    }
+    const highest = all.reduce((max, { spec }) => (spec.seriesId > max ? spec.seriesId : max), 0n);
+    this.seriesCount = config.seriesCount ?? highest;
+    if (this.seriesCount < highest) {
+      throw new OrderBookModelError(`seriesCount ${this.seriesCount} is below the traded series ${highest}`);
+    }
     this.settlementRules = config.settlementRules === undefined ? undefined : { ...config.settlementRules };
     this.collateralDecimals = config.collateralDecimals;
-    this.seriesCount = config.seriesCount ?? 1n;
-    this.state = new BookState({ ...config.risk }, config.insuranceFeeShareBps);
+    this.state = new BookState(series, config.insuranceFeeShareBps);
+  }
+
+  /** Ids of the series the model trades, in the order they were given. */
+  get seriesIds(): bigint[] {
+    return [...this.state.series.keys()];
   }
 
   /** A copy of the whole state, for `restore`. */
@@ -1922,7 +2061,6 @@ export class OrderBookModel {
 
   private run<T>(env: CallEnv, body: (tx: BookTransaction) => T): BookOutcome<T> {
     const tx = new BookTransaction(
-      this.spec,
       this.seriesCount,
       this.collateralDecimals,
       this.state.clone(),
@@ -1937,6 +2075,10 @@ export class OrderBookModel {
       if (error instanceof Revert) return { ok: false, error: { name: error.errorName, args: error.args } };
       throw error;
     }
+  }
+
+  private book(seriesId: bigint | undefined): SeriesState {
+    return this.state.book(seriesId ?? this.spec.seriesId);
   }
 
   // -- Transactions ---------------------------------------------------------------------------
@@ -2052,9 +2194,9 @@ export class OrderBookModel {
     return this.run(env, (tx) => tx.withdrawInsurance(to, amountRaw));
   }
 
-  /** `setRiskParams` by the market admin; the caller passes parameters inside `SeriesBounds`. */
-  setRiskParams(risk: BookRiskParams): void {
-    this.state.risk = { ...risk };
+  /** `setRiskParams(seriesId, risk)` by the market admin; the caller passes parameters inside `SeriesBounds`. */
+  setRiskParams(risk: BookRiskParams, seriesId?: bigint): void {
+    this.book(seriesId).risk = { ...risk };
   }
 
   /** `setInsuranceFeeShare` by the admin; the caller passes 0..10,000. */
@@ -2069,9 +2211,19 @@ export class OrderBookModel {
     return this.state.paused;
   }
 
-  /** `riskParams(seriesId)` (the fields the book reads). */
+  /** `riskParams(seriesId)` of the first series (the fields the book reads). */
   get risk(): BookRiskParams {
-    return { ...this.state.risk };
+    return this.riskOf();
+  }
+
+  /** `riskParams(seriesId)` (the fields the book reads). */
+  riskOf(seriesId?: bigint): BookRiskParams {
+    return { ...this.book(seriesId).risk };
+  }
+
+  /** `seriesSpec(seriesId)` (the fields the book reads). */
+  specOf(seriesId?: bigint): BookSeriesSpec {
+    return { ...this.book(seriesId).spec };
   }
 
   /** `insuranceFeeShareBps()`. */
@@ -2090,18 +2242,19 @@ export class OrderBookModel {
   }
 
   /** `marketState(seriesId)`. */
-  marketState(): BookMarketState {
-    return { ...this.state.market };
+  marketState(seriesId?: bigint): BookMarketState {
+    return { ...this.book(seriesId).market };
   }
 
   /** `markPrice(seriesId)`: the settlement price once final, else the mark. */
-  markPrice(env: BlockEnv): bigint {
-    return valuationMarkOf(this.spec, this.state, env);
+  markPrice(env: BlockEnv, seriesId?: bigint): bigint {
+    return valuationMarkOf(this.book(seriesId), env);
   }
 
   /** `settlementOf(seriesId)`: the stored record with the effective status. */
-  settlementOf(env: BlockEnv): BookSettlement {
-    return { ...this.state.settlement, status: settlementStatusAt(this.state.settlement, env.nowSec) };
+  settlementOf(env: BlockEnv, seriesId?: bigint): BookSettlement {
+    const settlement = this.book(seriesId).settlement;
+    return { ...settlement, status: settlementStatusAt(settlement, env.nowSec) };
   }
 
   /** `cashOf(account)`. */
@@ -2110,8 +2263,8 @@ export class OrderBookModel {
   }
 
   /** `positionOf(account, seriesId)`. */
-  positionOf(account: string): PositionState {
-    return { ...this.state.position(account) };
+  positionOf(account: string, seriesId?: bigint): PositionState {
+    return { ...this.book(seriesId).position(account) };
   }
 
   /** `isOperator(owner, operator)`. */
@@ -2120,13 +2273,18 @@ export class OrderBookModel {
   }
 
   /** True when `account`'s series set holds the series (`seriesOf(account)` includes it). */
-  holdsSeries(account: string): boolean {
-    return this.state.seriesMembers.has(account);
+  holdsSeries(account: string, seriesId?: bigint): boolean {
+    return this.state.holds(account, seriesId ?? this.spec.seriesId);
+  }
+
+  /** `seriesOf(account)`: the account's series set in lane order. */
+  seriesOf(account: string): bigint[] {
+    return this.state.seriesOf(account);
   }
 
   /** `accountHealth(account)`. */
   accountHealth(env: BlockEnv, account: string): BookAccountHealth {
-    return healthOf(this.spec, this.state, env, account, undefined);
+    return healthOf(this.state, env, account, undefined);
   }
 
   /** `orderOf(orderId)`; undefined where the contract reverts with `OrderNotFound`. */
@@ -2136,7 +2294,7 @@ export class OrderBookModel {
     return {
       orderId,
       account: order.account,
-      seriesId: this.spec.seriesId,
+      seriesId: order.seriesId,
       isBuy: order.isBuy,
       reduceOnly: order.reduceOnly,
       tick: order.tick,
@@ -2146,25 +2304,25 @@ export class OrderBookModel {
   }
 
   /** `levelOf(seriesId, isBuy, tick)`. */
-  levelOf(isBuy: boolean, tick: bigint): LevelView {
-    const level = this.state.side(isBuy).get(tick);
+  levelOf(isBuy: boolean, tick: bigint, seriesId?: bigint): LevelView {
+    const level = this.book(seriesId).side(isBuy).get(tick);
     if (level === undefined) return { tick, qty: 0n, orderCount: 0n, headOrderId: 0n };
     return { tick, qty: level.qty, orderCount: BigInt(level.orderIds.length), headOrderId: level.orderIds[0] };
   }
 
   /** Ids of a level's orders, oldest (first to fill) first. */
-  levelOrderIds(isBuy: boolean, tick: bigint): bigint[] {
-    return [...(this.state.side(isBuy).get(tick)?.orderIds ?? [])];
+  levelOrderIds(isBuy: boolean, tick: bigint, seriesId?: bigint): bigint[] {
+    return [...(this.book(seriesId).side(isBuy).get(tick)?.orderIds ?? [])];
   }
 
   /** Active ticks of a side, best first (bids high to low, asks low to high). */
-  activeTicks(isBuy: boolean): bigint[] {
-    return [...this.state.side(isBuy).keys()].sort((a, b) => (isBuy ? (a > b ? -1 : 1) : a < b ? -1 : 1));
+  activeTicks(isBuy: boolean, seriesId?: bigint): bigint[] {
+    return [...this.book(seriesId).side(isBuy).keys()].sort((a, b) => (isBuy ? (a > b ? -1 : 1) : a < b ? -1 : 1));
   }
 
   /** `nextActiveTick(seriesId, isBuy, fromTick)`: bids at or below, asks at or above `fromTick`. */
-  nextActiveTick(isBuy: boolean, fromTick: bigint): { tick: bigint; found: boolean } {
-    const tick = this.activeTicks(isBuy).find((t) => (isBuy ? t <= fromTick : t >= fromTick));
+  nextActiveTick(isBuy: boolean, fromTick: bigint, seriesId?: bigint): { tick: bigint; found: boolean } {
+    const tick = this.activeTicks(isBuy, seriesId).find((t) => (isBuy ? t <= fromTick : t >= fromTick));
     return tick === undefined ? { tick: 0n, found: false } : { tick, found: true };
   }
 
@@ -2172,26 +2330,30 @@ export class OrderBookModel {
   nextOrderIdOf(orderId: bigint): bigint | undefined {
     const order = this.state.orders.get(orderId);
     if (order === undefined) return undefined;
-    const ids = this.levelOrderIds(order.isBuy, order.tick);
+    const ids = this.levelOrderIds(order.isBuy, order.tick, order.seriesId);
     return ids[ids.indexOf(orderId) + 1] ?? 0n;
   }
 
   /** `openOrderIdsOf(account, seriesId)`: by slot. */
-  openOrderIdsOf(account: string): bigint[] {
+  openOrderIdsOf(account: string, seriesId?: bigint): bigint[] {
+    const id = seriesId ?? this.spec.seriesId;
     return [...this.state.orders.values()]
-      .filter((o) => o.account === account)
+      .filter((o) => o.account === account && o.seriesId === id)
       .sort((a, b) => (a.slot < b.slot ? -1 : 1))
       .map((o) => o.orderId);
   }
 
-  /** Ids of every resting order, by id. */
-  restingOrderIds(): bigint[] {
-    return [...this.state.orders.keys()].sort((a, b) => (a < b ? -1 : 1));
+  /** Ids of every resting order (of one series when `seriesId` is given), by id. */
+  restingOrderIds(seriesId?: bigint): bigint[] {
+    return [...this.state.orders.values()]
+      .filter((o) => seriesId === undefined || o.seriesId === seriesId)
+      .map((o) => o.orderId)
+      .sort((a, b) => (a < b ? -1 : 1));
   }
 
   /** `exposureOf(account, seriesId)`. */
-  exposureOf(account: string): ExposureView {
-    const e = this.state.exposures.get(account) ?? emptyExposure();
+  exposureOf(account: string, seriesId?: bigint): ExposureView {
+    const e = this.book(seriesId).exposures.get(account) ?? emptyExposure();
     let openOrders = 0n;
     for (let bits = e.slotBitmap; bits !== 0n; bits &= bits - 1n) openOrders += 1n;
     return {

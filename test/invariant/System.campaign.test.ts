@@ -24,8 +24,12 @@
  * final), A.3 aggregates (levels, exposures, open interest, insurance fund, fee pool, mark, settlement), A.4
  * account state, D.17 the book uncrossed and FIFO, 11 the lot grid, 25 no foreign change.
  *
- * One series per run: the reference model trades one series (see docs/assurance.md on the three-series
- * profile). Profiles (environment): SYS_PROFILE=quick (default: 100 runs x 50 steps, in `npm test`) or deep
+ * Runs over one series, and runs over three series on one feed and expiry (the fixture's, an odd one with
+ * tick 0.001 + 7 wei, multiplier 999 and lot 2, and one with tick 0.005 and multiplier 10), each with its own
+ * risk preset: every operation acts on a random series of the three, the accounts hold positions and orders
+ * in several at once (cross-series margin, liquidation, deleveraging legs in every series, settlement of
+ * each), and every check runs for every series. Profiles (environment): SYS_PROFILE=quick (default: 100 runs
+ * x 50 steps, in `npm test`) or deep
  * (`npm run test:deep` runs 500 x 100 and 50 x 1,000 in two processes); SYS_RUNS and SYS_STEPS override the
  * profile, SYS_SEED sets the seed, SYS_PATH replays the path a failure printed. A failure prints the command
  * that replays it; each seed that ever failed is kept below as a named regression run.
@@ -39,7 +43,7 @@ import { TokenpitTimelock__factory } from "../../typechain-types";
 import { deploy18, deploy6, units } from "../fixtures/clearinghouse";
 import type { ClearinghouseFixture } from "../fixtures/clearinghouse";
 import { replacer } from "../model/ClearinghouseModel";
-import { HOUR, envInt, listOddSeries, setUp } from "./harness/run";
+import { HOUR, envInt, listOddSeries, listThreeSeries, setUp } from "./harness/run";
 import { togglePause } from "./harness/actions";
 import type { Run } from "./harness/run";
 import { OpCommand, opArbitrary, planArbitrary, prelude, weighted } from "./harness/randomOps";
@@ -95,15 +99,42 @@ class SystemCommand implements fc.AsyncCommand<Run, Run> {
   }
 }
 
-type Command = OpCommand | SystemCommand;
+/** A command acting on one series of a multi-series run (`seriesIndex` into the run's series). */
+class InSeries implements fc.AsyncCommand<Run, Run> {
+  constructor(
+    readonly seriesIndex: number,
+    readonly command: OpCommand | SystemCommand,
+  ) {}
 
-function commandArbitrary(afterExpiry: boolean): fc.Arbitrary<Command> {
+  check(): boolean {
+    return true;
+  }
+
+  async run(model: Run, r: Run): Promise<void> {
+    r.seriesId = r.seriesIds[this.seriesIndex % r.seriesIds.length];
+    await this.command.run(model, r);
+  }
+
+  toString(): string {
+    return `series#${this.seriesIndex} ${this.command.toString()}`;
+  }
+
+  [fc.toStringMethod](): string {
+    return this.toString();
+  }
+}
+
+type Command = OpCommand | SystemCommand | InSeries;
+
+function commandArbitrary(afterExpiry: boolean, seriesCount: number): fc.Arbitrary<Command> {
   const system = afterExpiry ? postExpirySystemOps() : preExpirySystemOps();
-  const systemCommands = weighted(...system).map((op): Command => new SystemCommand(op));
-  const bookCommands = opArbitrary("default").map((c): Command => c);
-  return afterExpiry
-    ? weighted<Command>([35, bookCommands], [65, systemCommands])
-    : weighted<Command>([88, bookCommands], [12, systemCommands]);
+  const systemCommands = weighted(...system).map((op): OpCommand | SystemCommand => new SystemCommand(op));
+  const bookCommands = opArbitrary("default").map((c): OpCommand | SystemCommand => c);
+  const commands = afterExpiry
+    ? weighted<OpCommand | SystemCommand>([35, bookCommands], [65, systemCommands])
+    : weighted<OpCommand | SystemCommand>([88, bookCommands], [12, systemCommands]);
+  if (seriesCount === 1) return commands;
+  return fc.tuple(fc.nat(seriesCount - 1), commands).map(([index, c]): Command => new InSeries(index, c));
 }
 
 interface Scenario {
@@ -114,15 +145,15 @@ interface Scenario {
 }
 
 /** `steps` operations; in three runs of four, expiry comes after a random number of them. */
-function scenarioArbitrary(steps: number): fc.Arbitrary<Scenario> {
+function scenarioArbitrary(steps: number, seriesCount: number): fc.Arbitrary<Scenario> {
   const minSplit = Math.min(steps, Math.max(1, Math.floor(steps / 5)));
   const split = weighted([3, fc.integer({ min: minSplit, max: steps })], [1, fc.constant(steps)]);
   return fc.tuple(planArbitrary("default"), split).chain(([plan, k]) =>
     fc.record({
       plan: fc.constant(plan),
-      before: fc.array(commandArbitrary(false), { minLength: k, maxLength: k }),
+      before: fc.array(commandArbitrary(false, seriesCount), { minLength: k, maxLength: k }),
       expiry: k < steps ? expireArbitrary().map((op): Command[] => [new SystemCommand(op)]) : fc.constant([]),
-      after: fc.array(commandArbitrary(true), { minLength: steps - k, maxLength: steps - k }),
+      after: fc.array(commandArbitrary(true, seriesCount), { minLength: steps - k, maxLength: steps - k }),
     }),
   );
 }
@@ -155,19 +186,34 @@ async function system18() {
   return withGovernance(await deploy18());
 }
 
-/** Three runs in four over 6-decimal collateral, the rest over 18 decimals (each setting its own fixture). */
-const SETTINGS = [
-  { decimals: 6, runs: Math.ceil((RUNS * 3) / 4) },
-  { decimals: 18, runs: Math.max(1, RUNS - Math.ceil((RUNS * 3) / 4)) },
-];
+/** Three series on the 6-decimal fixture's feed and expiry. */
+async function system6x3() {
+  const f = await withGovernance(await deploy6());
+  return Object.assign(f, { seriesIds: await listThreeSeries(f) });
+}
+
+type SystemFixture = ClearinghouseFixture & { governance: Governance; seriesIds?: bigint[] };
+
+/** Each setting has its own fixture and `it`: 6-decimal runs over one series, 18-decimal ones, three series. */
+const SETTINGS: { name: string; fixture: () => Promise<SystemFixture>; seriesCount: number; runs: number }[] = (() => {
+  const oneSeries6 = Math.ceil((RUNS * 2) / 5);
+  const oneSeries18 = Math.max(1, Math.ceil(RUNS / 5));
+  const threeSeries = Math.max(1, RUNS - oneSeries6 - oneSeries18);
+  return [
+    { name: "6-decimal collateral, 1 series", fixture: system6, seriesCount: 1, runs: oneSeries6 },
+    { name: "18-decimal collateral, 1 series", fixture: system18, seriesCount: 1, runs: oneSeries18 },
+    { name: "6-decimal collateral, 3 series", fixture: system6x3, seriesCount: 3, runs: threeSeries },
+  ];
+})();
 
 /** Figures of the campaign, summed over its runs. */
 const totals = { runs: 0, steps: 0, checks: 0, outcomes: new Map<string, number>() };
 
-function campaign(fixture: typeof system6, steps: number) {
-  return fc.asyncProperty(scenarioArbitrary(steps), async (scenario) => {
+function campaign(fixture: () => Promise<SystemFixture>, seriesCount: number, steps: number) {
+  return fc.asyncProperty(scenarioArbitrary(steps, seriesCount), async (scenario) => {
     const f = await loadFixture(fixture);
-    const r = await setUp(f, scenario.plan.oddSeries ? await listOddSeries(f) : f.seriesId);
+    const seriesIds = f.seriesIds ?? [scenario.plan.oddSeries ? await listOddSeries(f) : f.seriesId];
+    const r = await setUp(f, seriesIds);
     attachGovernance(r, f.governance);
     try {
       await prelude(r, scenario.plan, f.decimals);
@@ -187,21 +233,20 @@ function campaign(fixture: typeof system6, steps: number) {
 }
 
 async function assertCampaign(
-  decimals: number,
-  runs: number,
+  setting: (typeof SETTINGS)[number],
   steps: number,
   seed: number,
   path?: string,
 ): Promise<void> {
-  const parameters: fc.Parameters<[Scenario]> = { seed, numRuns: runs, endOnFailure: true };
+  const parameters: fc.Parameters<[Scenario]> = { seed, numRuns: setting.runs, endOnFailure: true };
   if (path !== undefined && path !== "") Object.assign(parameters, { path, numRuns: 1 });
   try {
-    await fc.assert(campaign(decimals === 18 ? system18 : system6, steps), parameters);
+    await fc.assert(campaign(setting.fixture, setting.seriesCount, steps), parameters);
   } catch (error) {
     const failedPath = /path: "([^"]*)"/.exec((error as Error).message)?.[1] ?? "<path below>";
     const replay =
       `SYS_SEED=${seed} SYS_STEPS=${steps} SYS_PATH=${failedPath} ` +
-      `npx hardhat test --no-compile test/invariant/System.campaign.test.ts --grep "${decimals}-decimal"`;
+      `npx hardhat test --no-compile test/invariant/System.campaign.test.ts --grep "${setting.name}"`;
     console.error(`\nsystem campaign failed with seed ${seed}; replay: ${replay}`);
     const cause = (error as Error).cause;
     const detail = cause instanceof Error ? `\nCause: ${cause.message}` : "";
@@ -228,6 +273,9 @@ const REQUIRED_OUTCOMES = [
   "settleAccounts: ok",
   "  event AccountSettled",
   "placeOrder: SeriesExpired",
+  "account in 3 series",
+  "liquidate: ok, account in 2+ series",
+  "deleverage: ok, legs in 2+ series",
 ];
 
 describe(`System campaign (${PROFILE_NAME}: ${RUNS} runs x ${STEPS} steps, seed ${SEED})`, function () {
@@ -249,11 +297,11 @@ describe(`System campaign (${PROFILE_NAME}: ${RUNS} runs x ${STEPS} steps, seed 
     require("node:fs").writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
   });
 
-  for (const { decimals, runs } of SETTINGS) {
-    it(`${decimals}-decimal collateral, ${runs} runs: every entry point against the model; A.1-A.4, D.17, 11, 25 and the settlement after every step`, async function () {
+  for (const setting of SETTINGS) {
+    it(`${setting.name}, ${setting.runs} runs: every entry point against the model; A.1-A.4, D.17, 11, 25 and the settlement after every step`, async function () {
       const before = totals.runs;
-      await assertCampaign(decimals, runs, STEPS, SEED, PATH);
-      expect(totals.runs - before, "runs completed").to.equal(PATH !== undefined && PATH !== "" ? 1 : runs);
+      await assertCampaign(setting, STEPS, SEED, PATH);
+      expect(totals.runs - before, "runs completed").to.equal(PATH !== undefined && PATH !== "" ? 1 : setting.runs);
     });
   }
 

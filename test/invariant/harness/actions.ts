@@ -169,7 +169,7 @@ export async function setRisk(r: Run, risk: BookRiskParams, at: bigint): Promise
   };
   await step(r, `t=${at} setRiskParams ${JSON.stringify(full, replacer)}`, async (label) => {
     r.clock.advanceTo(at);
-    r.book.setRiskParams(full);
+    r.book.setRiskParams(full, r.seriesId);
     await transact(
       r,
       label,
@@ -304,7 +304,7 @@ export function healthBefore(pre: PreState, account: string): BookAccountHealth 
 }
 
 export function liquidatableNow(r: Run, account: string): boolean {
-  if (r.book.positionOf(account).sizeQty === 0n) return false;
+  if (r.book.positionOf(account, r.seriesId).sizeQty === 0n) return false;
   const health = r.book.accountHealth(blockEnv(r), account);
   return health.equityX18 < health.maintenanceMarginX18;
 }
@@ -312,17 +312,17 @@ export function liquidatableNow(r: Run, account: string): boolean {
 /** What the rules require a liquidator to take over from `account` now (the whole size when healthy). */
 export function requiredQtyOf(r: Run, account: string): bigint {
   const env = blockEnv(r);
-  const sizeQty = r.book.positionOf(account).sizeQty;
-  if (sizeQty === 0n) return r.book.spec.minQty;
+  const sizeQty = r.book.positionOf(account, r.seriesId).sizeQty;
+  if (sizeQty === 0n) return r.book.specOf(r.seriesId).minQty;
   const health = r.book.accountHealth(env, account);
   if (health.equityX18 >= health.maintenanceMarginX18) return abs(sizeQty);
   return liquidationSize({
     sizeQty,
-    markX18: r.book.markPrice(env),
-    multiplier: r.book.spec.contractMultiplier,
-    lotQty: r.book.spec.minQty,
-    mmBps: r.book.risk.mmBps,
-    liquidationPenaltyBps: r.book.risk.liquidationPenaltyBps ?? 0n,
+    markX18: r.book.markPrice(env, r.seriesId),
+    multiplier: r.book.specOf(r.seriesId).contractMultiplier,
+    lotQty: r.book.specOf(r.seriesId).minQty,
+    mmBps: r.book.riskOf(r.seriesId).mmBps,
+    liquidationPenaltyBps: r.book.riskOf(r.seriesId).liquidationPenaltyBps ?? 0n,
     equityX18: health.equityX18,
     maintenanceMarginX18: health.maintenanceMarginX18,
     maxQty: UINT256_MAX,
@@ -343,7 +343,7 @@ export function liquidationTarget(r: Run, mode: LiquidationTarget, index: number
     if (candidates.length > 0) return candidates[index % candidates.length];
   }
   if (mode !== "any") {
-    const holders = all.filter((a) => r.book.positionOf(a).sizeQty !== 0n);
+    const holders = all.filter((a) => r.book.positionOf(a, r.seriesId).sizeQty !== 0n);
     if (holders.length > 0) return holders[index % holders.length];
   }
   return all[index % all.length];
@@ -376,7 +376,7 @@ export function seriesOf(r: Run, pick: SeriesPick): bigint {
 }
 
 export function maxQtyOf(r: Run, account: string, mode: LiquidationQty, pick: number, cap: bigint): bigint {
-  const lot = r.book.spec.minQty;
+  const lot = r.book.specOf(r.seriesId).minQty;
   const required = requiredQtyOf(r, account);
   const lots = required / lot;
   const quantities: Record<LiquidationQty, bigint> = {
@@ -472,7 +472,9 @@ export async function liquidate(
   await step(r, what, async (label) => {
     r.clock.advanceTo(at);
     const pre = preState(r);
+    const heldSeries = r.book.seriesOf(account).length;
     const expected = r.book.liquidate(callEnv(r, liquidator), account, seriesId, maxQty);
+    if (expected.ok && heldSeries >= 2) count(r, "liquidate: ok, account in 2+ series");
     await transact(
       r,
       label,
@@ -579,6 +581,7 @@ export async function deleverage(
     r.clock.advanceTo(at);
     const pre = preState(r);
     const expected = r.book.deleverage(callEnv(r, sender), account, legs);
+    if (expected.ok && new Set(legs.map((l) => l.seriesId)).size >= 2) count(r, "deleverage: ok, legs in 2+ series");
     await transact(
       r,
       label,
@@ -682,17 +685,17 @@ export type ShockMode = "liquidatable" | "bankruptCovered" | "bankruptBeyond" | 
  * the fund plus a fraction of the notional ("beyond"). Equity at mark m: cash + size x m x multiplier - basis.
  */
 export function shockTargetMark(r: Run, account: string, mode: ShockMode, fractionBps: bigint): bigint | undefined {
-  const { sizeQty: s, openNotionalX18: basis } = r.book.positionOf(account);
+  const { sizeQty: s, openNotionalX18: basis } = r.book.positionOf(account, r.seriesId);
   if (s === 0n || mode === "jump") return undefined;
-  const u = r.book.spec.contractMultiplier;
+  const u = r.book.specOf(r.seriesId).contractMultiplier;
   const cash = r.book.cashOf(account);
   let markX18: bigint;
   if (mode === "liquidatable") {
-    const k8 = r.book.risk.mmBps * (10_000n - fractionBps);
+    const k8 = r.book.riskOf(r.seriesId).mmBps * (10_000n - fractionBps);
     markX18 = ((basis - cash) * 100_000_000n) / (u * (s * 100_000_000n - k8 * abs(s)));
   } else {
     const fund = r.book.insuranceFundX18;
-    const notional = abs(s) * r.book.markPrice(blockEnv(r)) * u;
+    const notional = abs(s) * r.book.markPrice(blockEnv(r), r.seriesId) * u;
     const deficit =
       mode === "bankruptCovered" ? (fund * fractionBps) / 10_000n : fund + (notional * fractionBps) / 10_000n + 1n;
     markX18 = (basis - cash - deficit) / (s * u);
@@ -723,7 +726,7 @@ export async function shock(r: Run, op: ShockOp): Promise<void> {
   // Mostly the holder closest to maintenance margin (lowest equity / maintenance), sometimes any holder.
   const env = blockEnv(r);
   const holders = accounts(r)
-    .filter((a) => r.book.positionOf(a).sizeQty !== 0n)
+    .filter((a) => r.book.positionOf(a, r.seriesId).sizeQty !== 0n)
     .map((a) => ({ a, h: r.book.accountHealth(env, a) }))
     .sort((x, y) => {
       const lhs = x.h.equityX18 * y.h.maintenanceMarginX18;
@@ -733,7 +736,7 @@ export async function shock(r: Run, op: ShockOp): Promise<void> {
     .map(({ a }) => a);
   // Aims further than 55% from the mark are dropped (the holder is barely levered; eight rounds reach about that
   // far), then the next holder's; with none in reach, the aim falls back to just below maintenance.
-  const startMark = r.book.markPrice(blockEnv(r));
+  const startMark = r.book.markPrice(blockEnv(r), r.seriesId);
   const aimsFor = (aimed: ShockMode) =>
     holders
       .map((a) => ({ a, m: shockTargetMark(r, a, aimed, op.fractionBps) }))
@@ -748,12 +751,13 @@ export async function shock(r: Run, op: ShockOp): Promise<void> {
   const account = chosen?.a;
   const target = chosen?.m;
   // A long loses as the mark falls, a short as it rises: the aim lies on that side of the target mark.
-  const up = account === undefined || target === undefined ? op.up : r.book.positionOf(account).sizeQty < 0n;
+  const up =
+    account === undefined || target === undefined ? op.up : r.book.positionOf(account, r.seriesId).sizeQty < 0n;
   const aim = target === undefined ? `jump ${up ? "up" : "down"}` : `${mode} ${nameOf(r, account ?? "")}`;
   const spec = r.clock.spec;
   const reached = () => {
     if (target === undefined) return false;
-    const markX18 = r.book.markPrice(blockEnv(r));
+    const markX18 = r.book.markPrice(blockEnv(r), r.seriesId);
     return up ? markX18 >= target : markX18 <= target;
   };
   const why = holders.length === 0 ? "nobody holds" : op.mode === "jump" ? "drawn" : "out of reach";
@@ -765,7 +769,7 @@ export async function shock(r: Run, op: ShockOp): Promise<void> {
     let bps = up ? op.jumpBps : -op.jumpBps;
     if (target !== undefined) {
       if (reached()) break;
-      const markX18 = r.book.markPrice(blockEnv(r));
+      const markX18 = r.book.markPrice(blockEnv(r), r.seriesId);
       const windowStart = spec.expiry - spec.averagingWindowSec;
       const remaining = at > windowStart ? spec.expiry - at : spec.averagingWindowSec;
       const needed = ((target - markX18) * 10_000n * spec.averagingWindowSec) / (markX18 * remaining);
@@ -783,7 +787,7 @@ export async function shock(r: Run, op: ShockOp): Promise<void> {
   count(r, `shock ${mode}: ${hit ? "reached" : "short"}`);
   if (DEBUG) {
     const h = r.book.accountHealth(blockEnv(r), account);
-    const markX18 = r.book.markPrice(blockEnv(r));
+    const markX18 = r.book.markPrice(blockEnv(r), r.seriesId);
     console.log(
       `    shock aim ${target}, mark ${markX18}: ${nameOf(r, account)} equity ${h.equityX18} mm ${h.maintenanceMarginX18}`,
     );
@@ -826,13 +830,13 @@ export async function lever(r: Run, op: LeverOp): Promise<void> {
   let taker = people[(op.maker + op.takerOffset) % people.length];
   let makerBuys = op.makerBuys;
   let qty: bigint;
-  const lot = r.book.spec.minQty;
+  const lot = r.book.specOf(r.seriesId).minQty;
   if (op.mode === "close") {
     // The holder with the lowest equity / maintenance closes all of its position (reduce-only) against the
     // richest other account; below zero equity it ends flat with negative cash: a deficit for coverDeficit.
     const env = blockEnv(r);
     const holders = participants(r)
-      .filter((p) => r.book.positionOf(p.address).sizeQty !== 0n)
+      .filter((p) => r.book.positionOf(p.address, r.seriesId).sizeQty !== 0n)
       .map((p) => ({ p, h: r.book.accountHealth(env, p.address) }))
       .sort((x, y) => {
         const lhs = x.h.equityX18 * y.h.maintenanceMarginX18;
@@ -845,7 +849,7 @@ export async function lever(r: Run, op: LeverOp): Promise<void> {
       r,
       participants(r).filter((p) => p !== taker),
     );
-    const size = r.book.positionOf(taker.address).sizeQty;
+    const size = r.book.positionOf(taker.address, r.seriesId).sizeQty;
     makerBuys = size > 0n;
     qty = abs(size);
   } else {
@@ -902,27 +906,41 @@ export function insertAt<T>(items: T[], pick: number, item: T): T[] {
  * first, until they cover its size ("ranked"); or a deliberately bad variant.
  */
 export function deleverageLegs(r: Run, account: string, mode: LegsMode, pick: number): BookDeleverageLeg[] {
-  const markX18 = r.book.markPrice(blockEnv(r));
-  const size = r.book.positionOf(account).sizeQty;
-  const sizeOf = (a: string) => r.book.positionOf(a).sizeQty;
-  const pnlOf = (a: string) => {
-    const p = r.book.positionOf(a);
-    return unrealizedPnlX18(p.sizeQty, p.openNotionalX18, markX18, r.book.spec.contractMultiplier);
+  const env = blockEnv(r);
+  const sizeIn = (a: string, seriesId: bigint) => r.book.positionOf(a, seriesId).sizeQty;
+  const pnlIn = (a: string, seriesId: bigint) => {
+    const p = r.book.positionOf(a, seriesId);
+    const markX18 = r.book.markPrice(env, seriesId);
+    return unrealizedPnlX18(p.sizeQty, p.openNotionalX18, markX18, r.book.specOf(seriesId).contractMultiplier);
   };
   const leg = (counterparty: string, seriesId = r.seriesId): BookDeleverageLeg => ({ counterparty, seriesId });
   const others = accounts(r).filter((a) => a !== account);
-  const opposite = others.filter((a) => sizeOf(a) !== 0n && size !== 0n && sizeOf(a) > 0n !== size > 0n);
-  const profitable = opposite
-    .filter((a) => pnlOf(a) > 0n)
-    .sort((a, b) => (pnlOf(a) > pnlOf(b) ? -1 : pnlOf(a) < pnlOf(b) ? 1 : 0));
-  const ranked: BookDeleverageLeg[] = [];
-  let left = abs(size);
-  for (const a of profitable) {
-    if (left === 0n) break;
-    ranked.push(leg(a));
-    const c = abs(sizeOf(a));
-    left -= c < left ? c : left;
-  }
+  const oppositeIn = (seriesId: bigint) => {
+    const size = sizeIn(account, seriesId);
+    return others.filter((a) => sizeIn(a, seriesId) !== 0n && size !== 0n && sizeIn(a, seriesId) > 0n !== size > 0n);
+  };
+  /** Ranked legs of one series: profitable opposite positions, largest profit first, until they cover the size. */
+  const rankedIn = (seriesId: bigint): BookDeleverageLeg[] => {
+    const pnl = (a: string) => pnlIn(a, seriesId);
+    const profitable = oppositeIn(seriesId)
+      .filter((a) => pnl(a) > 0n)
+      .sort((a, b) => (pnl(a) > pnl(b) ? -1 : pnl(a) < pnl(b) ? 1 : 0));
+    const legs: BookDeleverageLeg[] = [];
+    let left = abs(sizeIn(account, seriesId));
+    for (const a of profitable) {
+      if (left === 0n) break;
+      legs.push(leg(a, seriesId));
+      const c = abs(sizeIn(a, seriesId));
+      left -= c < left ? c : left;
+    }
+    return legs;
+  };
+  // Every series of the run, in order: a bankrupt account must close all of them.
+  const ranked = r.seriesIds.flatMap(rankedIn);
+  const size = sizeIn(account, r.seriesId);
+  const sizeOf = (a: string) => sizeIn(a, r.seriesId);
+  const opposite = oppositeIn(r.seriesId);
+  const pnlOf = (a: string) => pnlIn(a, r.seriesId);
   const sameSide = others.filter((a) => sizeOf(a) === 0n || sizeOf(a) > 0n === size > 0n);
   const losing = opposite.filter((a) => pnlOf(a) <= 0n);
   const badSeries = [0n, 99n, r.seriesId === 1n ? 2n : 1n][pick % 3];
@@ -958,7 +976,7 @@ export function deleverageTarget(r: Run, bankruptFirst: boolean, index: number):
   if (bankruptFirst) {
     const beyond = all.filter((a) => equityOf(a) < 0n && -equityOf(a) > r.book.insuranceFundX18);
     // Holders first: a flat account in deficit is coverDeficit's (deleveraging it has no legs to close).
-    const holding = beyond.filter((a) => r.book.positionOf(a).sizeQty !== 0n);
+    const holding = beyond.filter((a) => r.seriesIds.some((id) => r.book.positionOf(a, id).sizeQty !== 0n));
     if (holding.length > 0) return holding[index % holding.length];
     if (beyond.length > 0) return beyond[index % beyond.length];
     const negative = all.filter((a) => equityOf(a) < 0n);
@@ -970,7 +988,8 @@ export function deleverageTarget(r: Run, bankruptFirst: boolean, index: number):
 /** The account a deficit cover goes after: flat with negative cash first, then negative cash, else anyone. */
 export function deficitTarget(r: Run, index: number): string {
   const all = accounts(r);
-  const flatNegative = all.filter((a) => r.book.cashOf(a) < 0n && r.book.positionOf(a).sizeQty === 0n);
+  const flat = (a: string) => r.seriesIds.every((id) => r.book.positionOf(a, id).sizeQty === 0n);
+  const flatNegative = all.filter((a) => r.book.cashOf(a) < 0n && flat(a));
   if (flatNegative.length > 0) return flatNegative[index % flatNegative.length];
   const negative = all.filter((a) => r.book.cashOf(a) < 0n);
   if (negative.length > 0) return negative[index % negative.length];
@@ -986,15 +1005,19 @@ export function deficitTarget(r: Run, index: number): string {
 export function qtyToMargin(r: Run, account: string): bigint {
   const env = blockEnv(r);
   const health = r.book.accountHealth(env, account);
-  const risk = r.book.risk;
+  const risk = r.book.riskOf(r.seriesId);
   const perContractX18 =
-    (r.book.markPrice(env) * r.book.spec.contractMultiplier * (risk.imBps + 3n * risk.takerFeeBps)) / 10_000n + 1n;
+    (r.book.markPrice(env, r.seriesId) *
+      r.book.specOf(r.seriesId).contractMultiplier *
+      (risk.imBps + 3n * risk.takerFeeBps)) /
+      10_000n +
+    1n;
   const qty = (health.equityX18 - health.initialMarginX18) / perContractX18;
-  const lot = r.book.spec.minQty;
+  const lot = r.book.specOf(r.seriesId).minQty;
   const capped = ((qty < risk.positionLimitQty ? qty : risk.positionLimitQty) / lot) * lot;
   return capped > 0n ? capped : lot;
 }
 
 export function markTick(r: Run): bigint {
-  return r.book.markPrice(blockEnv(r)) / r.book.spec.tickSizeX18;
+  return r.book.markPrice(blockEnv(r), r.seriesId) / r.book.specOf(r.seriesId).tickSizeX18;
 }

@@ -172,12 +172,12 @@ export function traderIndex(r: Run, address: string): number {
 export function resolveOrder(r: Run, account: string, d: OrderDraw): OrderParams {
   const book = r.book;
   const env = blockEnv(r);
-  const mark = book.markPrice(env);
-  const tickSize = book.spec.tickSizeX18;
+  const mark = book.markPrice(env, r.seriesId);
+  const tickSize = book.specOf(r.seriesId).tickSizeX18;
   const markTick = mark / tickSize;
-  const { bandMinTick, bandMaxTick } = bandTicks(mark, book.risk.orderBandBps, tickSize);
-  const size = book.positionOf(account).sizeQty;
-  const exposure = book.exposureOf(account);
+  const { bandMinTick, bandMaxTick } = bandTicks(mark, book.riskOf(r.seriesId).orderBandBps, tickSize);
+  const size = book.positionOf(account, r.seriesId).sizeQty;
+  const exposure = book.exposureOf(account, r.seriesId);
   let isBuy = d.reduceOnly && d.reducingSide && size !== 0n ? size < 0n : d.isBuy;
   // The largest order on a side the account already quotes: its resting sum would pass MAX_ORDER_QTY.
   if (d.qtyMode === "maxOrder" && !d.reduceOnly && exposure.buyQty + exposure.sellQty > 0n) {
@@ -195,7 +195,7 @@ export function resolveOrder(r: Run, account: string, d: OrderDraw): OrderParams
     zero: () => 0n,
     aboveMax: () => MAX_TICK + 1n,
   };
-  const lot = book.spec.minQty;
+  const lot = book.specOf(r.seriesId).minQty;
   const quantities: Record<QtyMode, bigint> = {
     small: d.smallQty * lot,
     medium: d.mediumQty * lot,
@@ -239,23 +239,25 @@ export function crossingOrder(
 ): OrderParams {
   const base = resolveOrder(r, account, { ...op.order, reduceOnly: false, tickMode: "near" });
   const isBuy = !target.isBuy;
-  const levelQty = r.book.levelOf(target.isBuy, target.tick).qty;
-  const sideQty = r.book.activeTicks(target.isBuy).reduce((sum, t) => sum + r.book.levelOf(target.isBuy, t).qty, 0n);
+  const levelQty = r.book.levelOf(target.isBuy, target.tick, r.seriesId).qty;
+  const sideQty = r.book
+    .activeTicks(target.isBuy, r.seriesId)
+    .reduce((sum, t) => sum + r.book.levelOf(target.isBuy, t, r.seriesId).qty, 0n);
   const quantities: Record<CrossQty, bigint> = {
-    few: op.order.smallQty * r.book.spec.minQty,
+    few: op.order.smallQty * r.book.specOf(r.seriesId).minQty,
     order: target.qty,
     level: levelQty,
-    sweep: sideQty + op.order.smallQty * r.book.spec.minQty,
+    sweep: sideQty + op.order.smallQty * r.book.specOf(r.seriesId).minQty,
     toMargin: qtyToMargin(r, account),
   };
   const tick = isBuy ? target.tick + op.throughTicks : target.tick - op.throughTicks;
-  const reduceOnly = op.order.reduceOnly && r.book.positionOf(account).sizeQty !== 0n;
+  const reduceOnly = op.order.reduceOnly && r.book.positionOf(account, r.seriesId).sizeQty !== 0n;
   return { ...base, isBuy, reduceOnly, tick: tick < 1n ? 1n : tick, qty: quantities[op.qtyMode] };
 }
 
 /** An order id to cancel or replace: one of `account`'s, any resting one, one that is gone, or a made-up one. */
 export function pickOrderId(r: Run, pick: OrderPick, index: number, account: string): bigint {
-  const own = r.book.openOrderIdsOf(account);
+  const own = r.book.openOrderIdsOf(account, r.seriesId);
   const all = r.book.restingOrderIds();
   if (pick === "own" && own.length > 0) return own[index % own.length];
   if ((pick === "own" || pick === "any") && all.length > 0) return all[index % all.length];
@@ -361,7 +363,7 @@ export async function runOp(r: Run, op: Op): Promise<void> {
       const env = blockEnv(r);
       const fund = r.book.insuranceFundX18;
       const beyond = accounts(r).some(
-        (a) => r.book.positionOf(a).sizeQty !== 0n && -r.book.accountHealth(env, a).equityX18 > fund,
+        (a) => r.book.positionOf(a, r.seriesId).sizeQty !== 0n && -r.book.accountHealth(env, a).equityX18 > fund,
       );
       if (op.bankruptFirst && op.index % 4 !== 0 && !beyond) return;
       const account = deleverageTarget(r, op.bankruptFirst, op.index);
@@ -814,8 +816,15 @@ export async function prelude(r: Run, plan: Plan, decimals: number): Promise<voi
     const at = nextTime(r, plan.startOffsetSec, r.clock.spec.feedMinIntervalSec);
     await publishIndex(r, movedPrice(r, plan.startMoveBps, 0n), at, " (start of the run)");
   }
-  const risk = RISK_PRESETS[plan.risk];
-  await setRisk(r, { ...risk, liquidationPenaltyBps: penaltyOf(plan, risk.mmBps) }, r.clock.now + 1n);
+  // Each series of the run gets its own preset: the plan's for the first, the next ones in turn for the others.
+  const presets = Object.keys(RISK_PRESETS) as (keyof typeof RISK_PRESETS)[];
+  const first = r.seriesId;
+  for (const [i, seriesId] of r.seriesIds.entries()) {
+    r.seriesId = seriesId;
+    const risk = RISK_PRESETS[presets[(presets.indexOf(plan.risk) + i) % presets.length]];
+    await setRisk(r, { ...risk, liquidationPenaltyBps: penaltyOf(plan, risk.mmBps) }, r.clock.now + 1n);
+  }
+  r.seriesId = first;
   await setShare(r, plan.insuranceFeeShareBps, r.clock.now + 1n);
   await setOperator(r, r.traders[0], r.operator, r.clock.now + 1n);
   for (let i = 0; i < r.traders.length; i++) {

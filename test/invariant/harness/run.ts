@@ -7,7 +7,15 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeBytes32String } from "ethers";
 import type { BaseContract, ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 import { BookSettlementStatus, CancelReason, MAX_TICK, OrderBookModel, riskParamsOf } from "../../../sdk";
-import type { BlockEnv, BookEvent, BookOutcome, CallEnv, OracleReading } from "../../../sdk";
+import type {
+  BlockEnv,
+  BookEvent,
+  BookOutcome,
+  BookRiskParams,
+  BookSeriesSpec,
+  CallEnv,
+  OracleReading,
+} from "../../../sdk";
 import type { ClearinghouseHarness, IndexOracle, MockERC20 } from "../../../typechain-types";
 import { aitRisk, aitSpec } from "../../fixtures/clearinghouse";
 import type { ClearinghouseFixture } from "../../fixtures/clearinghouse";
@@ -86,7 +94,10 @@ export interface Run {
   book: OrderBookModel;
   /** Oracle and clock (publish, latest round, staleness, TWAP). */
   clock: ClearinghouseModel;
+  /** The series the current step acts on (one of `seriesIds`). */
   seriesId: bigint;
+  /** Every series of the run (one, or three sharing the feed and expiry); checked after every step. */
+  seriesIds: bigint[];
   scale: bigint;
   horizon: bigint;
   vaultRaw: bigint;
@@ -98,7 +109,7 @@ export interface Run {
   /** Accounts allowed to change cash or position in the current step (item 25). */
   mayChange: Set<string>;
   /** Cash and position of every account after the previous step (item 25). */
-  seen: Map<string, { cash: bigint; sizeQty: bigint; openNotionalX18: bigint }>;
+  seen: Map<string, { cash: bigint; positions: bigint[][] }>;
   /** Order ids named by the events of the current step (checked with orderOf afterwards). */
   touchedOrderIds: Set<bigint>;
   /** How often each operation succeeded or reverted with each error, and each event (see `count`). */
@@ -167,10 +178,9 @@ export async function listOddSeries(f: ClearinghouseFixture): Promise<bigint> {
   return f.seriesId + 1n;
 }
 
-export async function setUp(f: ClearinghouseFixture, seriesId: bigint = f.seriesId): Promise<Run> {
-  const config = await clockConfig(f, seriesId);
-  const clock = new ClearinghouseModel(config);
-  const book = new OrderBookModel({
+/** The model's terms of a series, from the clock model's configuration. */
+function bookSeriesOf(config: ModelConfig): { spec: BookSeriesSpec; risk: BookRiskParams } {
+  return {
     spec: {
       seriesId: config.spec.seriesId,
       expiry: config.spec.expiry,
@@ -180,9 +190,53 @@ export async function setUp(f: ClearinghouseFixture, seriesId: bigint = f.series
       minQty: config.spec.minQty,
     },
     risk: config.risk,
+  };
+}
+
+/**
+ * A run over `seriesIds` (the first is the clock's and the first current series). Several series must
+ * share the first one's feed, expiry and averaging window: the oracle reading and settlement data are the
+ * clock model's.
+ */
+/**
+ * Two more series beside the fixture's, on its feed and expiry: the odd series (see `listOddSeries`) and a
+ * third with a tick of 0.005, multiplier 10 and lot 1. Returns the three series ids.
+ */
+export async function listThreeSeries(f: ClearinghouseFixture): Promise<bigint[]> {
+  const odd = await listOddSeries(f);
+  const spec = aitSpec(f.expiry, {
+    symbol: encodeBytes32String("AIT-TEN"),
+    tickSizeX18: 5_000_000_000_000_000n,
+    contractMultiplier: 10n,
+    minQty: 1n,
+  });
+  await (await f.clearinghouse.connect(f.admin).listSeries(spec, aitRisk())).wait();
+  return [f.seriesId, odd, odd + 1n];
+}
+
+export async function setUp(f: ClearinghouseFixture, seriesIds: bigint | readonly bigint[] = f.seriesId): Promise<Run> {
+  const ids = typeof seriesIds === "bigint" ? [seriesIds] : [...seriesIds];
+  const configs = await Promise.all(ids.map((id) => clockConfig(f, id)));
+  const config = configs[0];
+  for (const other of configs.slice(1)) {
+    expect(
+      [other.spec.feedId, other.spec.expiry, other.spec.averagingWindowSec, other.spec.methodologyVersion],
+      "harness: the series of a run share the feed, expiry, window and methodology",
+    ).to.deep.equal([
+      config.spec.feedId,
+      config.spec.expiry,
+      config.spec.averagingWindowSec,
+      config.spec.methodologyVersion,
+    ]);
+  }
+  const clock = new ClearinghouseModel(config);
+  const [first, ...more] = configs.map(bookSeriesOf);
+  const book = new OrderBookModel({
+    ...first,
+    moreSeries: more,
     insuranceFeeShareBps: config.insuranceFeeShareBps,
     collateralDecimals: f.decimals,
-    seriesCount: seriesId,
+    seriesCount: ids.reduce((max, id) => (id > max ? id : max), 0n),
     settlementRules: {
       disputeWindowSec: config.disputeWindowSec,
       governanceGraceSec: await f.clearinghouse.governanceGraceSec(),
@@ -208,7 +262,8 @@ export async function setUp(f: ClearinghouseFixture, seriesId: bigint = f.series
     names,
     book,
     clock,
-    seriesId,
+    seriesId: ids[0],
+    seriesIds: ids,
     scale: 10n ** BigInt(18 - f.decimals),
     horizon: config.spec.expiry - HORIZON_BEFORE_EXPIRY,
     vaultRaw: 0n,
@@ -303,10 +358,6 @@ export function chainEvents(r: Run, receipt: ContractTransactionReceipt): Record
     const parsed = r.ch.interface.parseLog(log);
     if (parsed === null || !MODELLED_EVENTS.has(parsed.name)) continue;
     const args = parsed.args.toObject() as Record<string, unknown>;
-    if ("seriesId" in args) {
-      expect(args.seriesId, `event ${parsed.name} of the series`).to.equal(r.seriesId);
-      delete args.seriesId;
-    }
     events.push({ name: parsed.name, ...args });
   }
   return events;
@@ -389,11 +440,11 @@ export async function transact<T>(
 // Checks after every step
 // ---------------------------------------------------------------------------------------------
 
-export async function chainTicks(r: Run, isBuy: boolean): Promise<bigint[]> {
+export async function chainTicks(r: Run, isBuy: boolean, seriesId: bigint = r.seriesId): Promise<bigint[]> {
   const ticks: bigint[] = [];
   let from = isBuy ? MAX_TICK : 0n;
   for (let guard = 0; guard < 500; guard++) {
-    const [tick, found] = await r.ch.nextActiveTick(r.seriesId, isBuy, from);
+    const [tick, found] = await r.ch.nextActiveTick(seriesId, isBuy, from);
     if (!found) return ticks;
     ticks.push(tick);
     if (isBuy && tick === 0n) return ticks;
@@ -402,18 +453,18 @@ export async function chainTicks(r: Run, isBuy: boolean): Promise<bigint[]> {
   throw new Error("harness: more than 500 levels on one side");
 }
 
-/** D.17 and A.3 for one side: active ticks, each level's FIFO queue, its qty and count, every order. */
-export async function checkSide(r: Run, isBuy: boolean, at: string): Promise<bigint[]> {
-  const side = isBuy ? "bids" : "asks";
-  const ticks = await chainTicks(r, isBuy);
+/** D.17 and A.3 for one side of a series: active ticks, each level's FIFO queue, its qty and count, every order. */
+export async function checkSide(r: Run, isBuy: boolean, at: string, seriesId: bigint = r.seriesId): Promise<bigint[]> {
+  const side = `${isBuy ? "bids" : "asks"} of series ${seriesId}`;
+  const ticks = await chainTicks(r, isBuy, seriesId);
   expect(ticks, `A.3 aggregates: active ticks of the ${side} (nextActiveTick) ${at}`).to.deep.equal(
-    r.book.activeTicks(isBuy),
+    r.book.activeTicks(isBuy, seriesId),
   );
   await Promise.all(
     ticks.map(async (tick) => {
-      const level = await r.ch.levelOf(r.seriesId, isBuy, tick);
+      const level = await r.ch.levelOf(seriesId, isBuy, tick);
       const where = `${side} level ${tick} ${at}`;
-      const model = r.book.levelOf(isBuy, tick);
+      const model = r.book.levelOf(isBuy, tick, seriesId);
       expect([level.qty, level.orderCount, level.headOrderId], `A.3 aggregates: levelOf ${where}`).to.deep.equal([
         model.qty,
         model.orderCount,
@@ -425,48 +476,160 @@ export async function checkSide(r: Run, isBuy: boolean, at: string): Promise<big
         id = await r.ch.nextOrderIdOf(id);
       }
       expect(ids, `D.17 FIFO: queue from headOrderId via nextOrderIdOf ${where}`).to.deep.equal(
-        r.book.levelOrderIds(isBuy, tick),
+        r.book.levelOrderIds(isBuy, tick, seriesId),
       );
       expect(BigInt(ids.length), `D.17 FIFO: orderCount = orders in the queue ${where}`).to.equal(level.orderCount);
       const orders = await Promise.all(ids.map((id) => r.ch.orderOf(id)));
       const sum = orders.reduce((total, o) => total + o.qty, 0n);
       expect(sum, `D.17 level qty = sum of its orders ${where}`).to.equal(level.qty);
       for (const o of orders) {
-        expect([o.isBuy, o.tick], `D.17 order ${o.orderId} sits on its own side and tick ${where}`).to.deep.equal([
-          isBuy,
-          tick,
-        ]);
+        expect(
+          [o.seriesId, o.isBuy, o.tick],
+          `D.17 order ${o.orderId} sits in its own series, side and tick ${where}`,
+        ).to.deep.equal([seriesId, isBuy, tick]);
       }
     }),
   );
   return ticks;
 }
 
+/** One account's state in one series, as the chain reports it. */
+async function chainSeriesState(r: Run, address: string, seriesId: bigint) {
+  const ch = r.ch;
+  const [position, exposure, openIds] = await Promise.all([
+    ch.positionOf(address, seriesId),
+    ch.exposureOf(address, seriesId),
+    ch.openOrderIdsOf(address, seriesId),
+  ]);
+  const orders = await Promise.all(openIds.map((id) => ch.orderOf(id)));
+  return { seriesId, position, exposure, openIds, orders };
+}
+
+type ChainSeriesState = Awaited<ReturnType<typeof chainSeriesState>>;
+
+/** A.2, A.3, 11 and D.17 for one series: zero-sum, its aggregates, the lot grid, the book. */
+async function checkSeries(
+  r: Run,
+  seriesId: bigint,
+  perAccount: { address: string; series: ChainSeriesState[] }[],
+  env: BlockEnv,
+  at: string,
+): Promise<void> {
+  const ch = r.ch;
+  const book = r.book;
+  const of = `of series ${seriesId} ${at}`;
+  const [market, mark, settlement] = await Promise.all([
+    ch.marketState(seriesId),
+    ch.markPrice(seriesId),
+    ch.settlementOf(seriesId),
+  ]);
+  const states = perAccount.map((a) => ({ address: a.address, ...a.series.find((s) => s.seriesId === seriesId)! }));
+
+  // A.2 zero-sum.
+  const longs = states.reduce((sum, a) => sum + (a.position.sizeQty > 0n ? a.position.sizeQty : 0n), 0n);
+  const shorts = states.reduce((sum, a) => sum + (a.position.sizeQty < 0n ? -a.position.sizeQty : 0n), 0n);
+  // Once the settlement is final, positions close one account at a time: open interest is the longs left.
+  const modelSettlement = book.settlementOf(env, seriesId);
+  if (modelSettlement.status !== BookSettlementStatus.Final) {
+    expect(longs, `A.2 zero-sum: sum of longs = sum of shorts ${of}`).to.equal(shorts);
+  }
+  expect(
+    {
+      status: settlement.status,
+      governed: settlement.governed,
+      finalAt: settlement.finalAt,
+      priceX18: settlement.priceX18,
+    },
+    `A.3 aggregates: settlementOf ${of}`,
+  ).to.deep.equal(modelSettlement);
+  expect(market.openInterestQty, `A.2 zero-sum: open interest = sum of longs ${of}`).to.equal(longs);
+  const lot = book.specOf(seriesId).minQty;
+  for (const a of states) {
+    const who = `${nameOf(r, a.address)} ${of}`;
+    expect(a.position.sizeQty % lot, `11 no position off the lot grid: ${who}`).to.equal(0n);
+    for (const o of a.orders) expect(o.qty % lot, `11 no resting order off the lot grid: ${who}`).to.equal(0n);
+  }
+
+  // A.3 stored aggregates.
+  const ms = book.marketState(seriesId);
+  expect(market.openInterestQty, `A.3 aggregates: open interest ${of}`).to.equal(ms.openInterestQty);
+  expect(
+    [market.basisEmaX18, market.lastBasisSampleX18, market.lastBasisSampleAt],
+    `A.3 aggregates: basis EMA, last sample and its time ${of}`,
+  ).to.deep.equal([ms.basisEmaX18, ms.lastBasisSampleX18, ms.lastBasisSampleAt]);
+  expect(mark, `A.3 aggregates: markPrice ${of}`).to.equal(book.markPrice(env, seriesId));
+
+  // A.3 exposures and A.4 positions and orders.
+  for (const a of states) {
+    const who = `${nameOf(r, a.address)} ${of}`;
+    const exposure = book.exposureOf(a.address, seriesId);
+    expect(
+      [a.exposure.buyQty, a.exposure.sellQty, a.exposure.buyTickQty, a.exposure.sellTickQty],
+      `A.3 aggregates: exposureOf sums ${who}`,
+    ).to.deep.equal([exposure.buyQty, exposure.sellQty, exposure.buyTickQty, exposure.sellTickQty]);
+    expect(
+      [a.exposure.openOrders, a.exposure.sequence],
+      `A.3 aggregates: exposureOf openOrders, sequence ${who}`,
+    ).to.deep.equal([exposure.openOrders, exposure.sequence]);
+    const position = book.positionOf(a.address, seriesId);
+    expect([a.position.sizeQty, a.position.openNotionalX18], `A.4 model: positionOf ${who}`).to.deep.equal([
+      position.sizeQty,
+      position.openNotionalX18,
+    ]);
+    expect([...a.openIds], `A.4 model: openOrderIdsOf ${who}`).to.deep.equal(book.openOrderIdsOf(a.address, seriesId));
+    for (const o of a.orders) {
+      expect(
+        {
+          orderId: o.orderId,
+          account: o.account,
+          seriesId: o.seriesId,
+          isBuy: o.isBuy,
+          reduceOnly: o.reduceOnly,
+          tick: o.tick,
+          qty: o.qty,
+          expiresAt: o.expiresAt,
+        },
+        `A.4 model: orderOf ${o.orderId} ${who}`,
+      ).to.deep.equal(book.orderOf(o.orderId));
+    }
+  }
+
+  // D.17 the book: levels, FIFO, never crossed.
+  const [bids, asks] = await Promise.all([checkSide(r, true, at, seriesId), checkSide(r, false, at, seriesId)]);
+  if (bids.length > 0 && asks.length > 0) {
+    expect(bids[0] < asks[0], `D.17 never crossed: best bid ${bids[0]} < best ask ${asks[0]} ${of}`).to.equal(true);
+  }
+  const idsInLevels = [
+    ...bids.map((t) => book.levelOrderIds(true, t, seriesId)),
+    ...asks.map((t) => book.levelOrderIds(false, t, seriesId)),
+  ]
+    .flat()
+    .sort((x, y) => (x < y ? -1 : 1));
+  const idsOfAccounts = states.flatMap((a) => [...a.openIds]).sort((x, y) => (x < y ? -1 : 1));
+  expect(idsOfAccounts, `A.4 model: the open orders of the accounts are the orders of the levels ${of}`).to.deep.equal(
+    idsInLevels,
+  );
+}
+
 export async function checkInvariants(r: Run, label: string): Promise<void> {
   const ch = r.ch;
-  const seriesId = r.seriesId;
   const env = blockEnv(r);
   const book = r.book;
   const at = `after ${label}`;
-  const [latest, balanceRaw, insurance, feePool, market, mark, settlement, perAccount] = await Promise.all([
+  const [latest, balanceRaw, insurance, feePool, perAccount] = await Promise.all([
     time.latest(),
     r.token.balanceOf(r.chAddress),
     ch.insuranceFundX18(),
     ch.feePoolX18(),
-    ch.marketState(seriesId),
-    ch.markPrice(seriesId),
-    ch.settlementOf(seriesId),
     Promise.all(
       accounts(r).map(async (address) => {
-        const [cash, position, health, exposure, openIds] = await Promise.all([
+        const [cash, health, seriesSet, series] = await Promise.all([
           ch.cashOf(address),
-          ch.positionOf(address, seriesId),
           ch.accountHealth(address),
-          ch.exposureOf(address, seriesId),
-          ch.openOrderIdsOf(address, seriesId),
+          ch.seriesOf(address),
+          Promise.all(r.seriesIds.map((id) => chainSeriesState(r, address, id))),
         ]);
-        const orders = await Promise.all(openIds.map((id) => ch.orderOf(id)));
-        return { address, cash, position, health, exposure, openIds, orders };
+        return { address, cash, health, seriesSet, series };
       }),
     ),
   ]);
@@ -475,7 +638,7 @@ export async function checkInvariants(r: Run, label: string): Promise<void> {
   // A.1 conservation.
   const cashSum = perAccount.reduce((sum, a) => sum + a.cash, 0n);
   const equitySum = perAccount.reduce((sum, a) => sum + a.health.equityX18, 0n);
-  const openSize = perAccount.some((a) => a.position.sizeQty !== 0n);
+  const openSize = perAccount.some((a) => a.series.some((s) => s.position.sizeQty !== 0n));
   const donationsX18 = r.donationsRaw * r.scale;
   expect(balanceRaw, `A.1 conservation: vault token balance ${at}`).to.equal(r.vaultRaw);
   expect(
@@ -492,64 +655,20 @@ export async function checkInvariants(r: Run, label: string): Promise<void> {
     equitySum + insurance + feePool,
     `A.1 conservation: sum of equity + insurance + fee pool = deposits - withdrawals ${at}`,
   ).to.equal(r.inflowX18);
-
-  // A.2 zero-sum.
-  const longs = perAccount.reduce((sum, a) => sum + (a.position.sizeQty > 0n ? a.position.sizeQty : 0n), 0n);
-  const shorts = perAccount.reduce((sum, a) => sum + (a.position.sizeQty < 0n ? -a.position.sizeQty : 0n), 0n);
-  // Once the settlement is final, positions close one account at a time: open interest is the longs left.
-  const modelSettlement = book.settlementOf(env);
-  if (modelSettlement.status !== BookSettlementStatus.Final) {
-    expect(longs, `A.2 zero-sum: sum of longs = sum of shorts ${at}`).to.equal(shorts);
-  }
-  expect(
-    {
-      status: settlement.status,
-      governed: settlement.governed,
-      finalAt: settlement.finalAt,
-      priceX18: settlement.priceX18,
-    },
-    `A.3 aggregates: settlementOf ${at}`,
-  ).to.deep.equal({ ...modelSettlement, status: modelSettlement.status });
-  expect(market.openInterestQty, `A.2 zero-sum: open interest = sum of longs ${at}`).to.equal(longs);
-  const lot = book.spec.minQty;
-  for (const a of perAccount) {
-    const who = `${nameOf(r, a.address)} ${at}`;
-    expect(a.position.sizeQty % lot, `11 no position off the lot grid: ${who}`).to.equal(0n);
-    for (const o of a.orders) expect(o.qty % lot, `11 no resting order off the lot grid: ${who}`).to.equal(0n);
-  }
   expect(insurance >= 0n && book.insuranceFundX18 >= 0n, `A.3 the insurance fund is never negative ${at}`).to.equal(
     true,
   );
-
-  // A.3 stored aggregates.
-  const ms = book.marketState();
-  expect(market.openInterestQty, `A.3 aggregates: open interest ${at}`).to.equal(ms.openInterestQty);
   expect(insurance, `A.3 aggregates: insurance fund ${at}`).to.equal(book.insuranceFundX18);
   expect(feePool, `A.3 aggregates: fee pool ${at}`).to.equal(book.feePoolX18);
-  expect(
-    [market.basisEmaX18, market.lastBasisSampleX18, market.lastBasisSampleAt],
-    `A.3 aggregates: basis EMA, last sample and its time ${at}`,
-  ).to.deep.equal([ms.basisEmaX18, ms.lastBasisSampleX18, ms.lastBasisSampleAt]);
-  expect(mark, `A.3 aggregates: markPrice ${at}`).to.equal(book.markPrice(env));
 
-  // A.3 exposures and A.4 account state.
+  // A.4 account state across series.
   for (const a of perAccount) {
+    if (r.seriesIds.length > 1 && a.seriesSet.length > 1) count(r, `account in ${a.seriesSet.length} series`);
     const who = `${nameOf(r, a.address)} ${at}`;
-    const exposure = book.exposureOf(a.address);
-    expect(
-      [a.exposure.buyQty, a.exposure.sellQty, a.exposure.buyTickQty, a.exposure.sellTickQty],
-      `A.3 aggregates: exposureOf sums ${who}`,
-    ).to.deep.equal([exposure.buyQty, exposure.sellQty, exposure.buyTickQty, exposure.sellTickQty]);
-    expect(
-      [a.exposure.openOrders, a.exposure.sequence],
-      `A.3 aggregates: exposureOf openOrders, sequence ${who}`,
-    ).to.deep.equal([exposure.openOrders, exposure.sequence]);
-    const position = book.positionOf(a.address);
     expect(a.cash, `A.4 model: cashOf ${who}`).to.equal(book.cashOf(a.address));
-    expect([a.position.sizeQty, a.position.openNotionalX18], `A.4 model: positionOf ${who}`).to.deep.equal([
-      position.sizeQty,
-      position.openNotionalX18,
-    ]);
+    expect([...a.seriesSet], `A.4 model: seriesOf (the series set, lane order) ${who}`).to.deep.equal(
+      book.seriesOf(a.address),
+    );
     const h = book.accountHealth(env, a.address);
     expect(
       {
@@ -563,48 +682,21 @@ export async function checkInvariants(r: Run, label: string): Promise<void> {
       },
       `A.4 model: accountHealth ${who}`,
     ).to.deep.equal(h);
-    expect([...a.openIds], `A.4 model: openOrderIdsOf ${who}`).to.deep.equal(book.openOrderIdsOf(a.address));
-    for (const o of a.orders) {
-      const modelOrder = book.orderOf(o.orderId);
-      expect(
-        {
-          orderId: o.orderId,
-          account: o.account,
-          seriesId: o.seriesId,
-          isBuy: o.isBuy,
-          reduceOnly: o.reduceOnly,
-          tick: o.tick,
-          qty: o.qty,
-          expiresAt: o.expiresAt,
-        },
-        `A.4 model: orderOf ${o.orderId} ${who}`,
-      ).to.deep.equal(modelOrder);
-    }
 
-    // 25: cash and position change only on the account's own orders or as a maker.
-    const now = { cash: a.cash, sizeQty: a.position.sizeQty, openNotionalX18: a.position.openNotionalX18 };
+    // 25: cash and positions change only on the account's own orders or as a maker.
+    const now = {
+      cash: a.cash,
+      positions: a.series.map((s) => [s.position.sizeQty, s.position.openNotionalX18]),
+    };
     const before = r.seen.get(a.address);
     if (before !== undefined && !r.mayChange.has(a.address)) {
-      expect(now, `25 no foreign change: cash and position of ${who}`).to.deep.equal(before);
+      expect(now, `25 no foreign change: cash and positions of ${who}`).to.deep.equal(before);
     }
     r.seen.set(a.address, now);
   }
 
-  // D.17 the book: levels, FIFO, never crossed.
-  const [bids, asks] = await Promise.all([checkSide(r, true, at), checkSide(r, false, at)]);
-  if (bids.length > 0 && asks.length > 0) {
-    expect(bids[0] < asks[0], `D.17 never crossed: best bid ${bids[0]} < best ask ${asks[0]} ${at}`).to.equal(true);
-  }
-  const idsInLevels = [
-    ...bids.map((t) => book.levelOrderIds(true, t)),
-    ...asks.map((t) => book.levelOrderIds(false, t)),
-  ]
-    .flat()
-    .sort((x, y) => (x < y ? -1 : 1));
-  const idsOfAccounts = perAccount.flatMap((a) => [...a.openIds]).sort((x, y) => (x < y ? -1 : 1));
-  expect(idsOfAccounts, `A.4 model: the open orders of the accounts are the orders of the levels ${at}`).to.deep.equal(
-    idsInLevels,
-  );
+  for (const seriesId of r.seriesIds) await checkSeries(r, seriesId, perAccount, env, at);
+
   for (const id of r.touchedOrderIds) {
     if (book.orderOf(id) !== undefined) continue;
     await expect(ch.orderOf(id), `A.4 model: order ${id} no longer rests ${at}`)
@@ -616,7 +708,8 @@ export async function checkInvariants(r: Run, label: string): Promise<void> {
 /** Records a step, runs it, then checks every invariant. */
 export async function step(r: Run, description: string, body: (label: string) => Promise<void>): Promise<void> {
   r.step += 1;
-  const label = `step ${r.step} [${description}]`;
+  const series = r.seriesIds.length > 1 ? `series ${r.seriesId} ` : "";
+  const label = `step ${r.step} [${series}${description}]`;
   r.trace.push(label);
   if (DEBUG) console.log(label);
   await body(label);
@@ -629,7 +722,7 @@ export async function step(r: Run, description: string, body: (label: string) =>
             .map((id) => r.book.orderOf(id)?.qty)
             .join("+")}`,
       );
-    const mark = r.book.markPrice(blockEnv(r)) / r.book.spec.tickSizeX18;
+    const mark = r.book.markPrice(blockEnv(r), r.seriesId) / r.book.specOf(r.seriesId).tickSizeX18;
     console.log(`    mark ${mark} bids ${side(true).join(" ")} | asks ${side(false).join(" ")}`);
   }
   await checkInvariants(r, label);

@@ -70,7 +70,7 @@ export function nextSecond(r: Run): bigint {
 /** A trader flat or long (`long`) or flat or short, other than `except`. */
 export function traderLeaning(r: Run, long: boolean, except?: Signer): Signer {
   const found = r.traders.find((t) => {
-    const size = r.book.positionOf(t.address).sizeQty;
+    const size = r.book.positionOf(t.address, r.seriesId).sizeQty;
     return t !== except && (long ? size >= 0n : size <= 0n);
   });
   if (found === undefined) throw new Error("harness: no trader on that side");
@@ -116,10 +116,10 @@ export async function directedScenario(r: Run, decimals: number): Promise<void> 
   // 32 open orders, then TooManyOpenOrders; a freed slot is reused (by the operator) with the next sequence.
   for (let i = 0n; i < 32n; i++) await put(alice, false, OrderKind.PostOnly, 1n, base + 40n + i);
   await put(alice, false, OrderKind.PostOnly, 1n, base + 80n);
-  await cancel(r, alice, r.book.openOrderIdsOf(alice.address)[5], nextSecond(r));
+  await cancel(r, alice, r.book.openOrderIdsOf(alice.address, r.seriesId)[5], nextSecond(r));
   await put(dave, false, OrderKind.PostOnly, 1n, base + 81n, {}, alice);
   // Replace: the new order keeps no priority; a replacement for another account is refused.
-  const [first, second] = r.book.openOrderIdsOf(alice.address);
+  const [first, second] = r.book.openOrderIdsOf(alice.address, r.seriesId);
   const ask = (account: Signer, tick: bigint): OrderParams => ({
     seriesId: r.seriesId,
     account: account.address,
@@ -161,7 +161,7 @@ export async function directedScenario(r: Run, decimals: number): Promise<void> 
   await put(bob, true, OrderKind.ImmediateOrCancel, 2n, base + 8n);
 
   // Open interest cap: an increase past it reverts, up to it passes.
-  const openInterest = r.book.marketState().openInterestQty;
+  const openInterest = r.book.marketState(r.seriesId).openInterestQty;
   await setRisk(r, { ...RISK_PRESETS.standard, openInterestCapQty: openInterest + 2n }, nextSecond(r));
   const buyer = traderLeaning(r, true);
   const seller = traderLeaning(r, false, buyer);
@@ -179,8 +179,8 @@ export async function directedScenario(r: Run, decimals: number): Promise<void> 
   base = markTick(r);
 
   // Pause: new risk is refused; reduce-only orders and cancels still work.
-  const holder = r.traders.find((t) => r.book.positionOf(t.address).sizeQty !== 0n) ?? bob;
-  const holderBuys = r.book.positionOf(holder.address).sizeQty < 0n;
+  const holder = r.traders.find((t) => r.book.positionOf(t.address, r.seriesId).sizeQty !== 0n) ?? bob;
+  const holderBuys = r.book.positionOf(holder.address, r.seriesId).sizeQty < 0n;
   await togglePause(r, nextSecond(r));
   await put(alice, true, OrderKind.Limit, 1n, base - 5n);
   await put(holder, holderBuys, OrderKind.Limit, 1n, holderBuys ? base - 5n : base + 5n, { reduceOnly: true });
@@ -261,16 +261,19 @@ export async function moveIndexTo(r: Run, targetX18: bigint): Promise<void> {
 
 /** The index at which `account`'s equity is `equityX18` (mark = index before any trade samples a basis). */
 export function indexForEquity(r: Run, account: string, equityX18: bigint): bigint {
-  const { sizeQty, openNotionalX18 } = r.book.positionOf(account);
-  const markX18 = r.book.markPrice(blockEnv(r));
+  const { sizeQty, openNotionalX18 } = r.book.positionOf(account, r.seriesId);
+  const markX18 = r.book.markPrice(blockEnv(r), r.seriesId);
   const basisX18 = markX18 - r.clock.latestRound().priceX18;
-  return (openNotionalX18 + equityX18 - r.book.cashOf(account)) / (sizeQty * r.book.spec.contractMultiplier) - basisX18;
+  return (
+    (openNotionalX18 + equityX18 - r.book.cashOf(account)) / (sizeQty * r.book.specOf(r.seriesId).contractMultiplier) -
+    basisX18
+  );
 }
 
 export async function directedLiquidationScenario(r: Run, decimals: number): Promise<void> {
   const [alice, bob, carol] = r.traders;
   const dave = r.operator;
-  const lot = r.book.spec.minQty;
+  const lot = r.book.specOf(r.seriesId).minQty;
   const mm = () => r.book.accountHealth(blockEnv(r), alice.address).maintenanceMarginX18;
   /** maker rests a Limit at the mark's tick, taker crosses it with an IOC (two steps). */
   const trade = async (maker: Signer, taker: Signer, makerBuys: boolean, qty: bigint, takerReduceOnly = false) => {
@@ -363,7 +366,7 @@ export async function directedLiquidationScenario(r: Run, decimals: number): Pro
   // D. Beyond the fund: the liquidation is refused (InsuranceFundShort); deleveraging with bad legs, then good.
   await moveIndexTo(r, x18(4n));
   // alice closes her long (reduce-only); she comes back later as a counterparty in loss.
-  await trade(bob, alice, true, r.book.positionOf(alice.address).sizeQty, true);
+  await trade(bob, alice, true, r.book.positionOf(alice.address, r.seriesId).sizeQty, true);
   await deposit(r, dave, units(3_500n, decimals), nextSecond(r));
   await trade(carol, dave, true, 3n * lot);
   await withdrawInsurance(r, (r.book.insuranceFundX18 - x18(100n)) / r.scale, nextSecond(r));

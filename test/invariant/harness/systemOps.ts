@@ -295,7 +295,7 @@ async function executeRisk(r: Run, at: bigint): Promise<void> {
       return;
     }
     await (await send()).wait();
-    r.book.setRiskParams(risk);
+    r.book.setRiskParams(risk, r.seriesId);
     system.scheduled.shift();
     count(r, "timelock execute: ok");
     expect(riskOfChain(await r.ch.riskParams(r.seriesId)), "the timelocked risk change took effect").to.deep.equal(

@@ -72,10 +72,11 @@ import {
   PATH,
   STATS,
   listOddSeries,
+  listThreeSeries,
   setUp,
 } from "./harness/run";
 import {} from "./harness/actions";
-import { RISK_PRESETS, Profile, opArbitrary, planArbitrary, prelude } from "./harness/randomOps";
+import { RISK_PRESETS, Profile, inSeries, opArbitrary, planArbitrary, prelude } from "./harness/randomOps";
 import {
   SCENARIO_OUTCOMES,
   directedScenario,
@@ -110,13 +111,21 @@ async function assertWithReplay<Ts extends unknown[]>(
   }
 }
 
-function campaign(fixture: () => Promise<ClearinghouseFixture>, decimals: number, profile: Profile, steps: number) {
+type CampaignFixture = ClearinghouseFixture & { seriesIds?: bigint[] };
+
+function campaign(
+  fixture: () => Promise<CampaignFixture>,
+  decimals: number,
+  profile: Profile,
+  steps: number,
+  seriesCount: number,
+) {
   return fc.asyncProperty(
     planArbitrary(profile),
-    fc.array(opArbitrary(profile), { minLength: steps, maxLength: steps }),
+    fc.array(inSeries(opArbitrary(profile), seriesCount), { minLength: steps, maxLength: steps }),
     async (plan, commands) => {
       const f = await loadFixture(fixture);
-      const r = await setUp(f, plan.oddSeries ? await listOddSeries(f) : f.seriesId);
+      const r = await setUp(f, f.seriesIds ?? (plan.oddSeries ? await listOddSeries(f) : f.seriesId));
       try {
         await prelude(r, plan, decimals);
         await fc.asyncModelRun(() => ({ model: r, real: r }), commands);
@@ -153,11 +162,38 @@ async function deploy18WithLiquidators() {
   return withLiquidators(await deploy18());
 }
 
-const SETTINGS = [
-  { decimals: 6, fixture: deploy6WithLiquidators, liquidationRuns: LIQUIDATION_RUNS },
+/** Three series on one feed and expiry (see `listThreeSeries`): liquidations and deleveraging across them. */
+async function deploy6ThreeSeriesWithLiquidators() {
+  const f = await withLiquidators(await deploy6());
+  return Object.assign(f, { seriesIds: await listThreeSeries(f) });
+}
+
+const SETTINGS: {
+  name: string;
+  decimals: number;
+  fixture: () => Promise<CampaignFixture>;
+  seriesCount: number;
+  liquidationRuns: number;
+}[] = [
   {
+    name: "6-decimal collateral",
+    decimals: 6,
+    fixture: deploy6WithLiquidators,
+    seriesCount: 1,
+    liquidationRuns: LIQUIDATION_RUNS,
+  },
+  {
+    name: "18-decimal collateral",
     decimals: 18,
     fixture: deploy18WithLiquidators,
+    seriesCount: 1,
+    liquidationRuns: Math.max(1, Math.ceil(LIQUIDATION_RUNS / 2)),
+  },
+  {
+    name: "6-decimal collateral, 3 series",
+    decimals: 6,
+    fixture: deploy6ThreeSeriesWithLiquidators,
+    seriesCount: 3,
     liquidationRuns: Math.max(1, Math.ceil(LIQUIDATION_RUNS / 2)),
   },
 ];
@@ -185,6 +221,8 @@ const LIQUIDATION_OUTCOMES = [
   "  event Deleveraged",
   "  event DeficitResolved",
   "  event OrderCancelled Unhealthy",
+  "liquidate: ok, account in 2+ series",
+  "deleverage: ok, legs in 2+ series",
 ];
 
 const DEFAULT_PROFILE = ["OB_SEED", "OB_LQ_RUNS", "OB_LQ_STEPS", "OB_PATH"].every(
@@ -234,12 +272,12 @@ describe("OrderBook invariants (model-based random sequences against the referen
       campaignOutcomes.clear();
     });
 
-    for (const { decimals, fixture, liquidationRuns } of SETTINGS) {
-      it(`${decimals}-decimal collateral: ${liquidationRuns} runs x ${LIQUIDATION_STEPS} operations with leverage, index shocks, liquidations, batches, deleveraging, deficit covers and fund moves; outcomes equal the model's, the invariants hold after every step`, async function () {
-        const grep = `${decimals}-decimal collateral: `;
+    for (const { name, decimals, fixture, seriesCount, liquidationRuns } of SETTINGS) {
+      it(`${name}: ${liquidationRuns} runs x ${LIQUIDATION_STEPS} operations with leverage, index shocks, liquidations, batches, deleveraging, deficit covers and fund moves; outcomes equal the model's, the invariants hold after every step`, async function () {
+        const grep = `${name}: `;
         await assertWithReplay(
-          `liquidation campaign (${decimals} decimals)`,
-          campaign(fixture, decimals, "liquidation", LIQUIDATION_STEPS),
+          `liquidation campaign (${name})`,
+          campaign(fixture, decimals, "liquidation", LIQUIDATION_STEPS, seriesCount),
           liquidationRuns,
           grep,
           LIQUIDATION_STEPS,

@@ -415,6 +415,40 @@ export class OpCommand implements fc.AsyncCommand<Run, Run> {
   }
 }
 
+/** A command acting on one series of a multi-series run (`seriesIndex` into the run's series). */
+export class InSeries implements fc.AsyncCommand<Run, Run> {
+  constructor(
+    readonly seriesIndex: number,
+    readonly command: fc.AsyncCommand<Run, Run>,
+  ) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  async run(model: Run, r: Run): Promise<void> {
+    r.seriesId = r.seriesIds[this.seriesIndex % r.seriesIds.length];
+    await this.command.run(model, r);
+  }
+
+  toString(): string {
+    return `series#${this.seriesIndex} ${this.command.toString()}`;
+  }
+
+  [fc.toStringMethod](): string {
+    return this.toString();
+  }
+}
+
+/** `commands` as they are for one series; for several, each acting on a random one of them. */
+export function inSeries<C extends fc.AsyncCommand<Run, Run>>(
+  commands: fc.Arbitrary<C>,
+  seriesCount: number,
+): fc.Arbitrary<C | InSeries> {
+  if (seriesCount === 1) return commands;
+  return fc.tuple(fc.nat(seriesCount - 1), commands).map(([index, c]) => new InSeries(index, c));
+}
+
 export function weighted<T>(...options: [number, fc.Arbitrary<T>][]): fc.Arbitrary<T> {
   return fc.oneof(...options.map(([weight, arbitrary]) => ({ weight, arbitrary })));
 }

@@ -29,7 +29,7 @@ export interface Governance {
 interface SystemState {
   governance: Governance;
   /** Risk changes scheduled on the timelock and not yet executed, oldest first. */
-  scheduled: { preset: keyof typeof RISK_PRESETS; salt: string; readyAt: bigint }[];
+  scheduled: { preset: keyof typeof RISK_PRESETS; seriesId: bigint; salt: string; readyAt: bigint }[];
   salts: number;
 }
 
@@ -262,27 +262,29 @@ async function scheduleRisk(r: Run, preset: keyof typeof RISK_PRESETS, at: bigin
   system.salts += 1;
   const salt = keccak256(toUtf8Bytes(`risk-${system.salts}`));
   const data = r.ch.interface.encodeFunctionData("setRiskParams", [r.seriesId, riskOf(preset)]);
-  await step(r, `t=${at} timelock schedule setRiskParams ${preset}`, async () => {
+  await step(r, `t=${at} timelock schedule setRiskParams of series ${r.seriesId} ${preset}`, async () => {
     r.clock.advanceTo(at);
     await time.setNextBlockTimestamp(at);
     const target = r.chAddress;
     await (await timelock.connect(r.admin).schedule(target, 0n, data, ZeroHash, salt, delaySec)).wait();
-    system.scheduled.push({ preset, salt, readyAt: at + delaySec });
+    system.scheduled.push({ preset, seriesId: r.seriesId, salt, readyAt: at + delaySec });
     count(r, "timelock schedule: ok");
     r.mayChange = new Set();
     r.touchedOrderIds = new Set();
   });
 }
 
-/** Executes the oldest scheduled change: refused by the timelock before its delay, applied after. */
+/** Executes the oldest scheduled change (of the series it was scheduled for): refused before its delay, applied after. */
 async function executeRisk(r: Run, at: bigint): Promise<void> {
   const system = systemOf(r);
   const next = system.scheduled[0];
   if (next === undefined) return;
   const { timelock } = system.governance;
   const risk = riskOf(next.preset);
-  const data = r.ch.interface.encodeFunctionData("setRiskParams", [r.seriesId, risk]);
-  await step(r, `t=${at} timelock execute setRiskParams ${next.preset} ${JSON.stringify(risk, replacer)}`, async () => {
+  const seriesId = next.seriesId;
+  const data = r.ch.interface.encodeFunctionData("setRiskParams", [seriesId, risk]);
+  const what = `t=${at} timelock execute setRiskParams of series ${seriesId} ${next.preset} ${JSON.stringify(risk, replacer)}`;
+  await step(r, what, async () => {
     r.clock.advanceTo(at);
     await time.setNextBlockTimestamp(at);
     const send = () =>
@@ -295,12 +297,10 @@ async function executeRisk(r: Run, at: bigint): Promise<void> {
       return;
     }
     await (await send()).wait();
-    r.book.setRiskParams(risk, r.seriesId);
+    r.book.setRiskParams(risk, seriesId);
     system.scheduled.shift();
     count(r, "timelock execute: ok");
-    expect(riskOfChain(await r.ch.riskParams(r.seriesId)), "the timelocked risk change took effect").to.deep.equal(
-      risk,
-    );
+    expect(riskOfChain(await r.ch.riskParams(seriesId)), "the timelocked risk change took effect").to.deep.equal(risk);
   });
 }
 

@@ -222,7 +222,6 @@ const LIQUIDATION_OUTCOMES = [
   "  event DeficitResolved",
   "  event OrderCancelled Unhealthy",
   "liquidate: ok, account in 2+ series",
-  "deleverage: ok, legs in 2+ series",
 ];
 
 const DEFAULT_PROFILE = ["OB_SEED", "OB_LQ_RUNS", "OB_LQ_STEPS", "OB_PATH"].every(

@@ -23,12 +23,13 @@ import fc from "fast-check";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { BaseContract, ContractTransactionReceipt, ContractTransactionResponse, Wallet } from "ethers";
-import { riskParamsOf, signReport } from "../../sdk";
+import { signReport } from "../../sdk";
 import type { ClearinghouseHarness as Clearinghouse, IndexOracle, MockERC20 } from "../../typechain-types";
 import { aitRisk, deploy18, deploy6, units } from "../fixtures/clearinghouse";
 import type { ClearinghouseFixture } from "../fixtures/clearinghouse";
 import { AIT } from "../fixtures/oracle";
 import { ClearinghouseModel, SettlementStatus, replacer } from "../model/ClearinghouseModel";
+import { clockConfig } from "./harness/run";
 import type {
   ExpectedError,
   ModelConfig,
@@ -122,48 +123,12 @@ async function modelFixture18(): Promise<ClearinghouseFixture> {
 }
 
 /** Configuration and initial state of the fixture (inputs of the model, read once per fixture). */
-const configCache = new Map<string, ModelConfig>();
-
+/** The harness's model configuration of the fixture's one series, with the actors' token balances. */
 async function modelConfig(f: ClearinghouseFixture, actors: Signer[]): Promise<ModelConfig> {
-  const key = `${f.decimals}:${await f.clearinghouse.getAddress()}`;
-  const cached = configCache.get(key);
-  if (cached !== undefined) return structuredClone(cached);
-  const ch = f.clearinghouse;
-  const spec = await ch.seriesSpec(f.seriesId);
-  const feed = await f.oracle.feedConfig(spec.feedId);
-  const [indexX18, observedAt, roundId] = await f.oracle.peekLatest(spec.feedId);
-  // The model's oracle history must be complete: the fixture published exactly one round on the feed.
-  expect(roundId, "fixture: one oracle round before the model starts").to.equal(1n);
-  expect(await f.token.balanceOf(await ch.getAddress()), "fixture: empty vault").to.equal(0n);
-  expect(await ch.seriesCount(), "fixture: one series").to.equal(1n);
-  const wallets: Record<string, bigint> = {};
-  for (const actor of actors) wallets[actor.address] = await f.token.balanceOf(actor.address);
-  const config: ModelConfig = {
-    decimals: f.decimals,
-    clearinghouse: await ch.getAddress(),
-    spec: {
-      seriesId: f.seriesId,
-      feedId: spec.feedId,
-      expiry: spec.expiry,
-      averagingWindowSec: spec.averagingWindowSec,
-      methodologyVersion: spec.methodologyVersion,
-      minSettlementRounds: spec.minSettlementRounds,
-      contractMultiplier: spec.contractMultiplier,
-      tickSizeX18: spec.tickSizeX18,
-      minQty: spec.minQty,
-      feedMaxAgeSec: feed.params.maxAgeSec,
-      feedJumpGuardBps: feed.params.jumpGuardBps,
-      feedMinIntervalSec: feed.params.minIntervalSec,
-    },
-    risk: riskParamsOf(await ch.riskParams(f.seriesId)),
-    disputeWindowSec: await ch.disputeWindowSec(),
-    insuranceFeeShareBps: await ch.insuranceFeeShareBps(),
-    now: BigInt(await time.latest()),
-    rounds: [{ observedAt, priceX18: indexX18 }],
-    wallets,
-  };
-  configCache.set(key, config);
-  return structuredClone(config);
+  expect(await f.clearinghouse.seriesCount(), "fixture: one series").to.equal(1n);
+  const config = await clockConfig(f, f.seriesId);
+  for (const actor of actors) config.wallets[actor.address] = await f.token.balanceOf(actor.address);
+  return config;
 }
 
 async function setUp(f: ClearinghouseFixture): Promise<{ model: ClearinghouseModel; chain: Chain }> {

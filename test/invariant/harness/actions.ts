@@ -47,6 +47,22 @@ export async function deposit(r: Run, actor: Signer, amountRaw: bigint, at: bigi
   });
 }
 
+/**
+ * The vault pays out of its token balance (short only after bad debt): when the model accepts a payout the
+ * balance cannot cover, the token reverts the whole transaction, so the model's state is put back and the
+ * token's error is the expected outcome.
+ */
+function vaultShortError(
+  r: Run,
+  snapshot: unknown,
+  modelAccepted: boolean,
+  amountRaw: bigint,
+): { name: string; args: unknown[] } | undefined {
+  if (!modelAccepted || r.vaultRaw >= amountRaw) return undefined;
+  r.book.restore(snapshot);
+  return { name: "ERC20InsufficientBalance", args: [r.chAddress, r.vaultRaw, amountRaw] };
+}
+
 export async function withdraw(
   r: Run,
   sender: Signer,
@@ -62,12 +78,7 @@ export async function withdraw(
   await step(r, what, async (label) => {
     const snapshot = r.book.snapshot();
     const expected = r.book.withdraw(callEnv(r, sender), account, amountRaw, sender.address);
-    // The vault pays from its token balance (short only after bad debt).
-    let tokenError: { name: string; args: unknown[] } | undefined;
-    if (expected.ok && r.vaultRaw < amountRaw) {
-      r.book.restore(snapshot);
-      tokenError = { name: "ERC20InsufficientBalance", args: [r.chAddress, r.vaultRaw, amountRaw] };
-    }
+    const tokenError = vaultShortError(r, snapshot, expected.ok, amountRaw);
     await transact(
       r,
       label,
@@ -656,11 +667,7 @@ export async function withdrawInsurance(r: Run, amountRaw: bigint, at: bigint): 
     r.clock.advanceTo(at);
     const snapshot = r.book.snapshot();
     const expected = r.book.withdrawInsurance(callEnv(r, r.admin), r.admin.address, amountRaw);
-    let tokenError: { name: string; args: unknown[] } | undefined;
-    if (expected.ok && r.vaultRaw < amountRaw) {
-      r.book.restore(snapshot);
-      tokenError = { name: "ERC20InsufficientBalance", args: [r.chAddress, r.vaultRaw, amountRaw] };
-    }
+    const tokenError = vaultShortError(r, snapshot, expected.ok, amountRaw);
     await transact(
       r,
       label,

@@ -175,6 +175,26 @@ async function lotFixture() {
   return f;
 }
 
+/**
+ * alice in two series: long 20 AIT at 4.000 from bob, and, after 5,000 more deposited, long 10 GPUH-TEST
+ * (series 2, same expiry) at 2.400 sold by erin. AIT falls to 3.000 (alice -20,000) and GPUH to 1.000
+ * (alice -14,000): alice, with 30,000 deposited, is bankrupt by about 4,000; the fund is taken down to 1,000.
+ */
+async function twoSeriesBankruptFixture() {
+  const f = await aliceLongFixture();
+  const ch = f.clearinghouse;
+  await ch
+    .connect(f.admin)
+    .listSeries(aitSpec(f.expiry, { symbol: encodeBytes32String("GPUH-TEST"), feedId: GPUH }), aitRisk());
+  await ch.connect(f.erin).deposit(parseX18("100000"));
+  await ch.connect(f.alice).deposit(parseX18("5000"));
+  await ch.connect(f.engine).applyTrade(fill(2n, f.erin.address, f.alice.address, 10n, "2.4"));
+  await moveIndex(f.oracle, f.reporters, "3");
+  await moveIndex(f.oracle, f.reporters, "1", GPUH);
+  await drainFundTo(f, parseX18("1000"));
+  return f;
+}
+
 describe("Clearinghouse deleveraging and deficits", function () {
   describe("DL-01: a deficit beyond the fund is deleveraged (RELIABILITY item 10)", function () {
     it("DL-01: closes alice against bob at the mark, empties the fund and haircuts bob by the rest, exactly", async function () {
@@ -707,5 +727,87 @@ describe("Clearinghouse deleveraging and deficits", function () {
       expect(sizes).to.deep.equal([0n, -10n, 10n]);
       expect((await ch.marketState(s2)).openInterestQty).to.equal(10n);
     });
+  });
+
+  describe("DL-06: a bankrupt account in two series is deleveraged with legs in both", function () {
+    it("DL-06: legs in one series only leave the other position open: DeleverageIncomplete, nothing changes", async function () {
+      const f = await loadFixture(twoSeriesBankruptFixture);
+      const ch = f.clearinghouse;
+      expect(await ch.seriesOf(f.alice.address)).to.deep.equal([1n, 2n]);
+      for (const legs of [[leg(f.bob)], [leg(f.erin, 2n)]]) {
+        await expect(ch.deleverage(f.alice.address, legs))
+          .to.be.revertedWithCustomError(ch, "DeleverageIncomplete")
+          .withArgs(f.alice.address);
+      }
+      expect((await ch.positionOf(f.alice.address, 1n)).sizeQty).to.equal(20n);
+      expect((await ch.positionOf(f.alice.address, 2n)).sizeQty).to.equal(10n);
+    });
+
+    for (const legOrder of ["AIT leg first", "GPUH leg first"] as const) {
+      it(`DL-06: ${legOrder}: each leg closes at its own series' mark, haircuts are pro rata to profit across series, value is conserved`, async function () {
+        const f = await loadFixture(twoSeriesBankruptFixture);
+        const ch = f.clearinghouse;
+        const marks = [await ch.markPrice(1n), await ch.markPrice(2n)];
+        expect(marks).to.deep.equal([parseX18("3"), parseX18("1")]);
+        const deficit = -(await ch.accountHealth(f.alice.address)).equityX18;
+        const fundBefore = await ch.insuranceFundX18();
+        expect(fundBefore).to.equal(parseX18("1000"));
+        // 30,000 deposited - 20,000 - 14,000 - the two taker fees.
+        expect(deficit > parseX18("4000") && deficit < parseX18("4100")).to.equal(true);
+        const shortfall = deficit - fundBefore;
+
+        const all = [
+          { who: f.bob, seriesId: 1n, sizeChange: -20n, mark: marks[0] },
+          { who: f.erin, seriesId: 2n, sizeChange: -10n, mark: marks[1] },
+        ];
+        const legs = legOrder === "AIT leg first" ? all : [all[1], all[0]];
+        const profits: bigint[] = [];
+        const cash: bigint[] = [];
+        for (const l of legs) {
+          profits.push(await realizedAt(f, l.who.address, l.seriesId, -l.sizeChange, l.mark));
+          cash.push(await ch.cashOf(l.who.address));
+        }
+        const expectedProfits = { bob: parseX18("20000"), erin: parseX18("14000") };
+        expect(profits).to.deep.equal(legs.map((l) => (l.who === f.bob ? expectedProfits.bob : expectedProfits.erin)));
+        const haircuts = deleverageHaircuts(shortfall, profits);
+        const value = await systemValue(f, everyone(f));
+
+        const receipt = await (
+          await ch.connect(f.stranger).deleverage(
+            f.alice.address,
+            legs.map((l) => leg(l.who, l.seriesId)),
+          )
+        ).wait();
+        const deleveraged = eventsOf(ch, receipt!, "Deleveraged").map((e) => [
+          e.args.account,
+          e.args.counterparty,
+          e.args.seriesId,
+          e.args.sizeChangeQty,
+          e.args.markX18,
+          e.args.haircutX18,
+        ]);
+        expect(deleveraged).to.deep.equal(
+          legs.map((l, i) => [f.alice.address, l.who.address, l.seriesId, l.sizeChange, l.mark, haircuts[i]]),
+        );
+        const resolved = eventsOf(ch, receipt!, "DeficitResolved");
+        expect(resolved.map((e) => [...e.args])).to.deep.equal([[f.alice.address, deficit, fundBefore, shortfall, 0n]]);
+
+        for (let i = 0; i < legs.length; i++) {
+          expect(await ch.cashOf(legs[i].who.address)).to.equal(cash[i] + profits[i] - haircuts[i]);
+          expect((await ch.positionOf(legs[i].who.address, legs[i].seriesId)).sizeQty).to.equal(0n);
+        }
+        for (const seriesId of [1n, 2n]) {
+          expect((await ch.positionOf(f.alice.address, seriesId)).sizeQty).to.equal(0n);
+          expect((await ch.marketState(seriesId)).openInterestQty).to.equal(0n);
+        }
+        expect(await ch.seriesOf(f.alice.address)).to.deep.equal([]);
+        expect(await ch.cashOf(f.alice.address)).to.equal(0n);
+        expect(await ch.insuranceFundX18()).to.equal(0n);
+        expect(await systemValue(f, everyone(f))).to.equal(value);
+        for (const who of everyone(f)) {
+          expect((await ch.accountHealth(who.address)).equityX18 >= 0n, who.address).to.equal(true);
+        }
+      });
+    }
   });
 });

@@ -75,7 +75,7 @@ const config: HardhatUserConfig = {
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
   contractSizer: { runOnCompile: true, strict: true, only: ["^contracts/(?!mocks/)"] },
   gasReporter: { enabled: process.env.REPORT_GAS === "true", offline: true },
-  mocha: { timeout: 120_000 },
+  mocha: { timeout: 120_000, jobs: 2 },
 };
 
 export default config;

@@ -32,7 +32,7 @@
  * x 50 steps, in `npm test`) or deep
  * (`npm run test:deep` runs 500 x 100 and 50 x 1,000 in two processes); SYS_RUNS and SYS_STEPS override the
  * profile, SYS_SEED sets the seed, SYS_PATH replays the path a failure printed. A failure prints the command
- * that replays it; each seed that ever failed is kept below as a named regression run.
+ * that replays it; each run that ever failed is kept in REGRESSIONS and replayed as a named test.
  */
 import { expect } from "chai";
 import fc from "fast-check";
@@ -228,6 +228,23 @@ async function assertCampaign(
   }
 }
 
+/**
+ * Every run that ever failed, replayed by name in the quick profile with the seed, length and path that
+ * failed, and required to reach again the case that failed.
+ */
+const REGRESSIONS = [
+  {
+    name:
+      "seed 20261121, path 4, three series (a harness bug): a timelocked risk change executes, in a step acting " +
+      "on another series, for the series it was scheduled for",
+    setting: "6-decimal collateral, 3 series",
+    seed: 20_261_121,
+    steps: 50,
+    path: "4",
+    reaches: "timelock execute: ok, scheduled in another series",
+  },
+];
+
 /** Operations and outcomes every quick campaign must reach (a guard against generators that stop exercising them). */
 const REQUIRED_OUTCOMES = [
   "placeOrder: ok",
@@ -237,6 +254,7 @@ const REQUIRED_OUTCOMES = [
   "oracle outlier round: 2",
   "timelock execute: ok",
   "timelock execute: TimelockUnexpectedOperationState",
+  "timelock execute: ok, scheduled in another series",
   "finalizeSettlement: SeriesNotExpired",
   "finalizeSettlement: ok",
   "challengeSettlement: ok",
@@ -274,6 +292,18 @@ describe(`System campaign (${PROFILE_NAME}: ${RUNS} runs x ${STEPS} steps, seed 
       const before = totals.runs;
       await assertCampaign(setting, STEPS, SEED, PATH);
       expect(totals.runs - before, "runs completed").to.equal(PATH !== undefined && PATH !== "" ? 1 : setting.runs);
+    });
+  }
+
+  for (const regression of REGRESSIONS) {
+    it(`regression: ${regression.name}`, async function () {
+      if (PROFILE_NAME !== "quick" || PATH !== undefined) this.skip();
+      const setting = SETTINGS.find((candidate) => candidate.name === regression.setting);
+      if (setting === undefined) throw new Error(`no campaign setting named "${regression.setting}"`);
+      const before = totals.outcomes.get(regression.reaches) ?? 0;
+      await assertCampaign(setting, regression.steps, regression.seed, regression.path);
+      const reached = (totals.outcomes.get(regression.reaches) ?? 0) - before;
+      expect(reached, `the replay reached "${regression.reaches}"`).to.be.greaterThan(0);
     });
   }
 

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { encodeBytes32String } from "ethers";
+import type { ContractTransactionReceipt } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { applyTrade, basisAt, clampBasis, deleverageHaircuts, liquidationSize, markFrom, parseX18 } from "../../sdk";
@@ -38,6 +39,23 @@ async function systemValue(f: LiquidationFixture, accounts: HardhatEthersSigner[
   let total = (await f.clearinghouse.insuranceFundX18()) + (await f.clearinghouse.feePoolX18());
   for (const a of accounts) total += (await f.clearinghouse.accountHealth(a.address)).equityX18;
   return total;
+}
+
+/** The receipt's `Deleveraged` events, each as [account, counterparty, seriesId, sizeChange, mark, haircut]. */
+function deleveragedOf(f: LiquidationFixture, receipt: ContractTransactionReceipt) {
+  return eventsOf(f.clearinghouse, receipt, "Deleveraged").map((e) => [
+    e.args.account,
+    e.args.counterparty,
+    e.args.seriesId,
+    e.args.sizeChangeQty,
+    e.args.markX18,
+    e.args.haircutX18,
+  ]);
+}
+
+/** The receipt's `DeficitResolved` events, each as its argument list. */
+function deficitsResolvedOf(f: LiquidationFixture, receipt: ContractTransactionReceipt) {
+  return eventsOf(f.clearinghouse, receipt, "DeficitResolved").map((e) => [...e.args]);
 }
 
 function everyone(f: LiquidationFixture) {
@@ -314,20 +332,10 @@ describe("Clearinghouse deleveraging and deficits", function () {
       const value = await systemValue(f, everyone(f));
 
       const receipt = await (await ch.connect(f.stranger).deleverage(f.alice.address, legs)).wait();
-      const deleveraged = eventsOf(ch, receipt!, "Deleveraged").map((e) => [
-        e.args.account,
-        e.args.counterparty,
-        e.args.seriesId,
-        e.args.sizeChangeQty,
-        e.args.markX18,
-        e.args.haircutX18,
-      ]);
-      expect(deleveraged).to.deep.equal(
+      expect(deleveragedOf(f, receipt!)).to.deep.equal(
         counterparties.map((c, i) => [f.alice.address, c.address, f.seriesId, sizeChanges[i], mark, haircuts[i]]),
       );
-      const resolved = eventsOf(ch, receipt!, "DeficitResolved");
-      expect(resolved).to.have.length(1);
-      expect([...resolved[0].args]).to.deep.equal([f.alice.address, deficit, fundBefore, shortfall, 0n]);
+      expect(deficitsResolvedOf(f, receipt!)).to.deep.equal([[f.alice.address, deficit, fundBefore, shortfall, 0n]]);
 
       for (let i = 0; i < 3; i++) {
         expect(await ch.cashOf(counterparties[i].address)).to.equal(cash[i] + profits[i] - haircuts[i]);
@@ -778,19 +786,10 @@ describe("Clearinghouse deleveraging and deficits", function () {
             legs.map((l) => leg(l.who, l.seriesId)),
           )
         ).wait();
-        const deleveraged = eventsOf(ch, receipt!, "Deleveraged").map((e) => [
-          e.args.account,
-          e.args.counterparty,
-          e.args.seriesId,
-          e.args.sizeChangeQty,
-          e.args.markX18,
-          e.args.haircutX18,
-        ]);
-        expect(deleveraged).to.deep.equal(
+        expect(deleveragedOf(f, receipt!)).to.deep.equal(
           legs.map((l, i) => [f.alice.address, l.who.address, l.seriesId, l.sizeChange, l.mark, haircuts[i]]),
         );
-        const resolved = eventsOf(ch, receipt!, "DeficitResolved");
-        expect(resolved.map((e) => [...e.args])).to.deep.equal([[f.alice.address, deficit, fundBefore, shortfall, 0n]]);
+        expect(deficitsResolvedOf(f, receipt!)).to.deep.equal([[f.alice.address, deficit, fundBefore, shortfall, 0n]]);
 
         for (let i = 0; i < legs.length; i++) {
           expect(await ch.cashOf(legs[i].who.address)).to.equal(cash[i] + profits[i] - haircuts[i]);

@@ -168,14 +168,20 @@ export async function clockConfig(f: ClearinghouseFixture, seriesId: bigint): Pr
  * fees, rebates and the insurance split round (the fixture series' notionals are multiples of 10^18).
  */
 export async function listOddSeries(f: ClearinghouseFixture): Promise<bigint> {
-  const spec = aitSpec(f.expiry, {
-    symbol: encodeBytes32String("AIT-ODD"),
-    tickSizeX18: 1_000_000_000_000_007n,
-    contractMultiplier: 999n,
-    minQty: 2n,
-  });
+  return listSeriesLike(f, "AIT-ODD", 1_000_000_000_000_007n, 999n, 2n);
+}
+
+/** Lists a series on the fixture's feed and expiry with the given terms; returns its id (the next one). */
+async function listSeriesLike(
+  f: ClearinghouseFixture,
+  symbol: string,
+  tickSizeX18: bigint,
+  contractMultiplier: bigint,
+  minQty: bigint,
+): Promise<bigint> {
+  const spec = aitSpec(f.expiry, { symbol: encodeBytes32String(symbol), tickSizeX18, contractMultiplier, minQty });
   await (await f.clearinghouse.connect(f.admin).listSeries(spec, aitRisk())).wait();
-  return f.seriesId + 1n;
+  return await f.clearinghouse.seriesCount();
 }
 
 /** The model's terms of a series, from the clock model's configuration. */
@@ -194,26 +200,20 @@ function bookSeriesOf(config: ModelConfig): { spec: BookSeriesSpec; risk: BookRi
 }
 
 /**
- * A run over `seriesIds` (the first is the clock's and the first current series). Several series must
- * share the first one's feed, expiry and averaging window: the oracle reading and settlement data are the
- * clock model's.
- */
-/**
  * Two more series beside the fixture's, on its feed and expiry: the odd series (see `listOddSeries`) and a
  * third with a tick of 0.005, multiplier 10 and lot 1. Returns the three series ids.
  */
 export async function listThreeSeries(f: ClearinghouseFixture): Promise<bigint[]> {
   const odd = await listOddSeries(f);
-  const spec = aitSpec(f.expiry, {
-    symbol: encodeBytes32String("AIT-TEN"),
-    tickSizeX18: 5_000_000_000_000_000n,
-    contractMultiplier: 10n,
-    minQty: 1n,
-  });
-  await (await f.clearinghouse.connect(f.admin).listSeries(spec, aitRisk())).wait();
-  return [f.seriesId, odd, odd + 1n];
+  const ten = await listSeriesLike(f, "AIT-TEN", 5_000_000_000_000_000n, 10n, 1n);
+  return [f.seriesId, odd, ten];
 }
 
+/**
+ * A run over `seriesIds` (the first is the clock's and the first current series). Several series must
+ * share the first one's feed, expiry and averaging window: the oracle reading and settlement data are the
+ * clock model's.
+ */
 export async function setUp(f: ClearinghouseFixture, seriesIds: bigint | readonly bigint[] = f.seriesId): Promise<Run> {
   const ids = typeof seriesIds === "bigint" ? [seriesIds] : [...seriesIds];
   const configs = await Promise.all(ids.map((id) => clockConfig(f, id)));

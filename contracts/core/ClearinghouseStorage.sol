@@ -107,6 +107,11 @@ library ClearinghouseStorage {
         return s.series[seriesId];
     }
 
+    /// @dev The record of `seriesId`, all zero when it is not listed (the caller checks a spec field).
+    function listedOrBlank(Layout storage s, uint32 seriesId) internal view returns (SeriesRecord storage) {
+        return s.series[seriesId];
+    }
+
     /// @dev A proposed price is final from the end of its dispute window on.
     function statusAt(
         IClearinghouse.SettlementStatus stored,
@@ -173,6 +178,10 @@ library ClearinghouseStorage {
         for (uint256 lane = 0; lane < SeriesSet.CAPACITY; ++lane) {
             uint32 seriesId = uint32(set >> (32 * lane));
             if (seriesId == 0) continue;
+            // A settlement is proposed only after expiry: before it, the settlement word need not be read
+            // (the traded series' spec word is already warm, so a trade saves a cold read).
+            // solhint-disable-next-line not-rely-on-time
+            if (block.timestamp < s.series[seriesId].spec.expiry) continue;
             IClearinghouse.Settlement storage settlement = s.settlements[seriesId];
             if (effectiveStatus(settlement) != IClearinghouse.SettlementStatus.Final) continue;
             if (

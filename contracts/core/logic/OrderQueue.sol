@@ -171,8 +171,7 @@ library OrderQueue {
         // A cancelled order's word stays non-zero (qty 0, sequence kept): the account's next order in this
         // slot, usually its replacement, then costs a storage update instead of a new storage word.
         s.books[seriesId].orders[ref].qty = 0;
-        _release(s, seriesId, ref, order, account, order.qty, false);
-        _freeSlot(s, seriesId, ref, account);
+        _release(s, seriesId, ref, order, account, order.qty, true);
         emit IOrderBook.OrderCancelled(seriesId, orderIdOf(seriesId, ref, order.sequence), account, order.qty, reason);
     }
 
@@ -190,6 +189,8 @@ library OrderQueue {
         if (order.next == 0) level.tail = 0;
         level.qty -= order.qty;
         --level.orderCount;
+        // Matching deletes the word: the refund lowers the taker's cost.
+        delete s.books[seriesId].orders[ref];
         _release(s, seriesId, ref, order, account, order.qty, true);
         emit IOrderBook.OrderCancelled(seriesId, orderIdOf(seriesId, ref, order.sequence), account, order.qty, reason);
     }
@@ -209,6 +210,7 @@ library OrderQueue {
             level.head = order.next;
             if (order.next == 0) level.tail = 0;
             --level.orderCount;
+            delete s.books[seriesId].orders[ref];
         } else {
             s.books[seriesId].orders[ref].qty = order.qty;
         }
@@ -225,8 +227,8 @@ library OrderQueue {
         }
     }
 
-    /// @dev Takes `qty` of an order out of its owner's sums; when `gone` (matching removed or filled it),
-    /// deletes the order and frees its slot.
+    /// @dev Takes `qty` of an order out of its owner's sums; when `gone` (cancelled, removed by matching or
+    /// filled), also frees its slot, and the account leaves the series when nothing else holds it there.
     function _release(
         S.Layout storage s,
         uint32 seriesId,
@@ -236,7 +238,8 @@ library OrderQueue {
         uint256 qty,
         bool gone
     ) private {
-        S.Exposure storage exposure = s.exposures[account][seriesId];
+        // One read and one write of the sums' word, whatever changes in it.
+        S.Exposure memory exposure = s.exposures[account][seriesId];
         if (order.flags & S.FLAG_REDUCE_ONLY == 0) {
             // Safe: the sums include every non-reduce-only resting order at its resting qty.
             if (order.flags & S.FLAG_BUY != 0) {
@@ -247,15 +250,8 @@ library OrderQueue {
                 exposure.sellTickQty -= uint64(qty * order.tick);
             }
         }
-        if (!gone) return;
-        // Matching deletes the word: the refund lowers the taker's cost.
-        delete s.books[seriesId].orders[ref];
-        _freeSlot(s, seriesId, ref, account);
-    }
-
-    /// @dev Marks an order's slot free; the account leaves the series when nothing else holds it there.
-    function _freeSlot(S.Layout storage s, uint32 seriesId, uint256 ref, address account) private {
-        s.exposures[account][seriesId].slotBitmap &= ~uint32(1 << (ref & 0xff));
-        S.leaveSeriesIfIdle(s, account, seriesId);
+        if (gone) exposure.slotBitmap &= ~uint32(1 << (ref & 0xff));
+        s.exposures[account][seriesId] = exposure;
+        if (gone) S.leaveSeriesIfIdle(s, account, seriesId);
     }
 }

@@ -122,7 +122,6 @@ async function modelFixture18(): Promise<ClearinghouseFixture> {
   return withFourthActor(await deploy18());
 }
 
-/** Configuration and initial state of the fixture (inputs of the model, read once per fixture). */
 /** The harness's model configuration of the fixture's one series, with the actors' token balances. */
 async function modelConfig(f: ClearinghouseFixture, actors: Signer[]): Promise<ModelConfig> {
   expect(await f.clearinghouse.seriesCount(), "fixture: one series").to.equal(1n);

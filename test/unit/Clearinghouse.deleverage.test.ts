@@ -58,6 +58,13 @@ function deficitsResolvedOf(f: LiquidationFixture, receipt: ContractTransactionR
   return eventsOf(f.clearinghouse, receipt, "DeficitResolved").map((e) => [...e.args]);
 }
 
+/** Lists the next series (id 2) on the GPUH feed with the AIT test terms, expiring at `expiry`. */
+async function listGpuhSeries(f: LiquidationFixture, symbol: string, expiry: bigint): Promise<void> {
+  await f.clearinghouse
+    .connect(f.admin)
+    .listSeries(aitSpec(expiry, { symbol: encodeBytes32String(symbol), feedId: GPUH }), aitRisk());
+}
+
 function everyone(f: LiquidationFixture) {
   return [f.alice, f.bob, f.carol, f.dave, f.erin, f.stranger];
 }
@@ -135,9 +142,7 @@ async function thinProfitFixture() {
 async function crossSeriesFixture() {
   const f = await aliceLongFixture();
   const ch = f.clearinghouse;
-  await ch
-    .connect(f.admin)
-    .listSeries(aitSpec(f.expiry, { symbol: encodeBytes32String("GPUH-TEST"), feedId: GPUH }), aitRisk());
+  await listGpuhSeries(f, "GPUH-TEST", f.expiry);
   await ch.connect(f.dave).deposit(parseX18("20000"));
   await ch.connect(f.erin).deposit(parseX18("100000"));
   await ch.connect(f.engine).applyTrade(fill(f.seriesId, f.dave.address, f.carol.address, 5n, "4"));
@@ -156,9 +161,7 @@ async function crossSeriesFixture() {
 async function settledFixture() {
   const f = await aliceLongFixture();
   const ch = f.clearinghouse;
-  await ch
-    .connect(f.admin)
-    .listSeries(aitSpec(f.expiry + 30n * DAY, { symbol: encodeBytes32String("GPUH-LATER"), feedId: GPUH }), aitRisk());
+  await listGpuhSeries(f, "GPUH-LATER", f.expiry + 30n * DAY);
   await ch.connect(f.erin).deposit(parseX18("5700"));
   await ch.connect(f.dave).deposit(parseX18("100000"));
   await ch.connect(f.engine).applyTrade(fill(f.seriesId, f.bob.address, f.erin.address, 5n, "4"));
@@ -201,9 +204,7 @@ async function lotFixture() {
 async function twoSeriesBankruptFixture() {
   const f = await aliceLongFixture();
   const ch = f.clearinghouse;
-  await ch
-    .connect(f.admin)
-    .listSeries(aitSpec(f.expiry, { symbol: encodeBytes32String("GPUH-TEST"), feedId: GPUH }), aitRisk());
+  await listGpuhSeries(f, "GPUH-TEST", f.expiry);
   await ch.connect(f.erin).deposit(parseX18("100000"));
   await ch.connect(f.alice).deposit(parseX18("5000"));
   await ch.connect(f.engine).applyTrade(fill(2n, f.erin.address, f.alice.address, 10n, "2.4"));
